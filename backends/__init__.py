@@ -1,0 +1,169 @@
+r"""Array backends: where minigrad's arrays live and who computes on them.
+
+The engine never imports an array library itself. Every :class:`~minigrad.Tensor`
+holds a backend, and each primitive op receives that backend's array namespace
+``xp`` in its ``forward``: NumPy's API on NumPy (CPU) and on CuPy (NVIDIA GPU).
+
+The protocol
+------------
+A backend is an object with these members (:class:`Backend` is a base class
+that spells them out):
+
+``name``
+    The string users pass as ``backend=``.
+``xp``
+    An array namespace with NumPy's API: ``xp.tanh``, ``xp.matmul``,
+    ``xp.concatenate``, ``xp.broadcast_to`` ...
+``is_native(obj)``
+    Whether ``obj`` is an array of this backend (used to accept arrays in
+    :func:`minigrad.tensor` and to tell which backend an array belongs to).
+``to_host(array)`` / ``from_host(array)``
+    Move an array to a :class:`numpy.ndarray` and back.
+``seed(n)``, ``randn(shape, dtype)``, ``rand(shape, dtype)``
+    The backend's own random generator, so draws stay on the device.
+``scatter_add(target, index, values)``
+    ``target[index] += values`` with repeated indices accumulated (the backward
+    of indexing); NumPy spells it ``numpy.add.at``, CuPy ``cupyx.scatter_add``.
+
+The registry
+------------
+:func:`get` returns a backend by name, :func:`available` lists those usable on
+this machine, :func:`register` plugs in a new one without touching the engine,
+and :func:`set_default_backend` / :func:`default_backend` choose where factories
+put new tensors (``"numpy"`` unless changed).
+"""
+
+import contextlib
+
+from .base import Backend, BackendUnavailableError
+from .cupy_backend import CuPyBackend
+from .numpy_backend import NumPyBackend
+
+__all__ = [
+    "Backend",
+    "BackendUnavailableError",
+    "available",
+    "default_backend",
+    "get",
+    "get_default",
+    "of",
+    "register",
+    "seed_all",
+    "set_default_backend",
+]
+
+_REQUIRED = ("name", "xp", "is_native", "to_host", "from_host", "seed", "randn", "rand",
+             "scatter_add")
+
+# Built-in backends are constructed on first use, so CuPy is imported only when asked for.
+_builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}
+_instances = {}
+_errors = {}
+_state = {"default": "numpy", "seed": None}
+
+
+def get(name):
+    """Return the backend called ``name``.
+
+    Parameters
+    ----------
+    name : str or Backend
+        A registered backend's name; a backend object is returned unchanged.
+
+    Raises
+    ------
+    ValueError
+        If no backend of that name is registered (the message lists those that are).
+    BackendUnavailableError
+        If the backend exists but cannot run here (e.g. ``"cupy"`` without CuPy or a GPU).
+    """
+    if isinstance(name, Backend):
+        return name
+    backend = _instances.get(name)
+    if backend is not None:
+        return backend
+    if name not in _builders:
+        known = sorted(set(_builders) | set(_instances))
+        raise ValueError(f"unknown backend {name!r}: expected one of {known}")
+    if name in _errors:
+        raise _errors[name]
+    try:
+        backend = _builders[name](seed=_state["seed"])
+    except BackendUnavailableError as err:
+        _errors[name] = err
+        raise
+    _instances[name] = backend
+    return backend
+
+
+def available():
+    """Return the names of the backends that can run on this machine, ``"numpy"`` first."""
+    names = []
+    for name in list(_builders) + [n for n in _instances if n not in _builders]:
+        try:
+            get(name)
+        except BackendUnavailableError:
+            continue
+        names.append(name)
+    return names
+
+
+def register(backend):
+    """Add ``backend`` to the registry under ``backend.name`` (replacing one of that name).
+
+    Raises
+    ------
+    TypeError
+        If ``backend`` lacks a member of the protocol (the message lists them).
+    """
+    missing = [member for member in _REQUIRED if getattr(backend, member, None) is None]
+    if missing or not isinstance(backend.name, str):
+        raise TypeError(
+            f"register: a backend needs a str 'name' and the members {list(_REQUIRED)}; "
+            f"{type(backend).__name__} lacks {missing or ['a str name']}"
+        )
+    _builders.pop(backend.name, None)
+    _errors.pop(backend.name, None)
+    _instances[backend.name] = backend
+    if _state["seed"] is not None:
+        backend.seed(_state["seed"])
+    return backend
+
+
+def of(array):
+    """Return the backend whose native array type ``array`` has, or ``None``."""
+    for backend in _instances.values():
+        if backend.is_native(array):
+            return backend
+    return None
+
+
+def seed_all(seed):
+    """Seed every backend built so far, and those built later, with ``seed``."""
+    _state["seed"] = seed
+    for backend in _instances.values():
+        backend.seed(seed)
+
+
+def get_default():
+    """Return the backend that factories use when no ``backend=`` is given."""
+    return get(_state["default"])
+
+
+def set_default_backend(name):
+    """Make ``name`` the backend of tensors created without ``backend=``.
+
+    Raises the same errors as :func:`get` when ``name`` is unknown or unavailable.
+    """
+    _state["default"] = get(name).name
+
+
+@contextlib.contextmanager
+def default_backend(name):
+    """Within the ``with`` block, create tensors on backend ``name`` by default."""
+    previous = _state["default"]
+    set_default_backend(name)
+    try:
+        yield get(name)
+    finally:
+        _state["default"] = previous

@@ -1,0 +1,64 @@
+"""The backend protocol: what the engine asks of an array library.
+
+Everything else the engine needs is reached through :attr:`Backend.xp`, an
+array namespace with NumPy's API (``numpy`` itself, or ``cupy``).
+"""
+
+import abc
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend was asked for that cannot run on this machine.
+
+    The message says what is missing (the library, or a device) and how to fix it.
+    """
+
+
+class Backend(abc.ABC):
+    """Base class of array backends.
+
+    A backend is an object with a :attr:`name`, an array namespace :attr:`xp`
+    and the few operations that differ between array libraries. Subclasses set
+    ``name`` and ``xp`` and implement every abstract method below.
+
+    Attributes
+    ----------
+    name : str
+        The name users pass as ``backend=`` (``"numpy"``, ``"cupy"``).
+    xp : module
+        The array namespace, with NumPy's functions (``xp.tanh``, ``xp.matmul``...).
+    """
+
+    name = None
+    xp = None
+
+    @abc.abstractmethod
+    def is_native(self, obj):
+        """Return whether ``obj`` is an array of this backend's own type."""
+
+    @abc.abstractmethod
+    def to_host(self, array):
+        """Return ``array`` as a :class:`numpy.ndarray` (copied off the device when needed)."""
+
+    @abc.abstractmethod
+    def from_host(self, array):
+        """Return the NumPy array ``array`` as an array of this backend."""
+
+    @abc.abstractmethod
+    def seed(self, seed):
+        """Reset this backend's random generator to the integer ``seed``."""
+
+    @abc.abstractmethod
+    def randn(self, shape, dtype):
+        """Draw an array of ``shape`` from the standard normal distribution."""
+
+    @abc.abstractmethod
+    def rand(self, shape, dtype):
+        """Draw an array of ``shape`` uniformly from :math:`[0, 1)`."""
+
+    @abc.abstractmethod
+    def scatter_add(self, target, index, values):
+        """Add ``values`` into ``target[index]`` in place, accumulating repeated indices."""
+
+    def __repr__(self):
+        return f"<minigrad backend {self.name!r}>"

@@ -1,0 +1,71 @@
+"""The CuPy backend: minigrad on an NVIDIA GPU.
+
+CuPy is imported only when this backend is built, so ``import minigrad`` works
+on machines without it; asking for ``"cupy"`` there raises
+:class:`BackendUnavailableError` with the fix.
+"""
+
+from .base import Backend, BackendUnavailableError
+
+INSTALL_HINT = (
+    'install CuPy for your CUDA version: pip install "minigrad[cuda12]" (CUDA 12) '
+    'or pip install "minigrad[cuda13]" (CUDA 13)'
+)
+
+
+def _import_cupy():
+    """Import CuPy and check that it sees a GPU; raise BackendUnavailableError if not."""
+    try:
+        import cupy
+    except ImportError as err:
+        raise BackendUnavailableError(
+            f"backend 'cupy' is unavailable: CuPy is not installed ({err}); {INSTALL_HINT}"
+        ) from err
+    try:
+        devices = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # CUDA raises its own error types when no driver is found
+        raise BackendUnavailableError(
+            f"backend 'cupy' is unavailable: CuPy is installed but CUDA found no usable GPU "
+            f"({err}); run on a machine with an NVIDIA GPU and driver, or use backend='numpy'"
+        ) from err
+    if devices == 0:
+        raise BackendUnavailableError(
+            "backend 'cupy' is unavailable: CuPy is installed but no GPU is visible "
+            "(check CUDA_VISIBLE_DEVICES and the NVIDIA driver), or use backend='numpy'"
+        )
+    return cupy
+
+
+class CuPyBackend(Backend):
+    """Arrays are :class:`cupy.ndarray` on the current CUDA device."""
+
+    name = "cupy"
+
+    def __init__(self, seed=None):
+        cupy = _import_cupy()
+        import cupyx
+
+        self.xp = cupy
+        self._cupyx = cupyx
+        self._rng = cupy.random.default_rng(seed)
+
+    def is_native(self, obj):
+        return isinstance(obj, self.xp.ndarray)
+
+    def to_host(self, array):
+        return self.xp.asnumpy(array)
+
+    def from_host(self, array):
+        return self.xp.asarray(array)
+
+    def seed(self, seed):
+        self._rng = self.xp.random.default_rng(seed)
+
+    def randn(self, shape, dtype):
+        return self._rng.standard_normal(shape, dtype=dtype)
+
+    def rand(self, shape, dtype):
+        return self._rng.random(shape, dtype=dtype)
+
+    def scatter_add(self, target, index, values):
+        self._cupyx.scatter_add(target, index, values)

@@ -1,0 +1,35 @@
+"""minigrad: a small, readable reverse-mode autodiff engine over NumPy and CuPy.
+
+>>> import minigrad as mg
+>>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+tensor([2. 4. 6.], dtype=float32)
+"""
+
+from minigrad import backends
+from minigrad.autograd import grad
+from minigrad.backends import default_backend, set_default_backend
+from minigrad.dtypes import bool_, float32, float64, int32, int64
+from minigrad.errors import BackendUnavailableError, GradcheckError, GraphFreedError
+from minigrad.factories import (
+    arange, eye, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+)
+from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from minigrad.gradcheck import gradcheck
+from minigrad.ops import (
+    abs, clip, concat, exp, log, log_softmax, logsumexp, matmul, relu, sigmoid, softmax, split,
+    sqrt, stack, tanh, where,
+)
+from minigrad.tensor import Tensor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendUnavailableError", "GradcheckError", "GraphFreedError", "Tensor", "abs", "arange",
+    "backends", "bool_", "clip", "concat", "default_backend", "enable_grad", "exp", "eye",
+    "float32", "float64", "full", "grad", "gradcheck", "int32", "int64", "is_grad_enabled", "log",
+    "log_softmax", "logsumexp", "manual_seed", "matmul", "no_grad", "ones", "ones_like", "rand",
+    "randn", "relu", "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split",
+    "sqrt", "stack", "tanh", "tensor", "where", "zeros", "zeros_like",
+]

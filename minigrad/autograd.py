@@ -1,0 +1,173 @@
+r"""Reverse mode: walking the tape backwards.
+
+The walk is iterative. Every node carries a ``rank``, one more than the deepest
+node among its inputs, so a node's consumers always have a higher rank. Popping
+nodes from a heap, highest rank first, therefore reaches a node only after every
+consumer has sent it its gradient contribution. A dictionary holds the gradient
+each pending node has received so far; it is popped as the node is processed,
+so memory falls as BPTT walks back in time.
+"""
+
+import heapq
+import itertools
+
+from minigrad.errors import GraphFreedError
+from minigrad.grad_mode import set_grad_enabled
+from minigrad.ops._broadcast import unbroadcast
+from minigrad.tensor import Tensor
+
+
+def _walk(seeds, retain_graph, create_graph, targets=None):
+    """Propagate ``seeds`` (pairs of a tensor and its gradient) back to the leaves.
+
+    Without ``targets``, gradients accumulate into the leaves' ``.grad``. With
+    ``targets`` (a dict from :func:`_target_key` to a position) nothing is written
+    to ``.grad``: the gradients reaching those tensors are returned in a list.
+    """
+    found = None if targets is None else [None] * len(targets)
+    pending = {}  # node -> the gradients received so far, one per output of the node
+    heap, tiebreak = [], itertools.count()
+
+    def send(t, g):
+        node = t._node
+        if node is None:  # a leaf: the gradient ends here
+            if targets is None:
+                t.grad = g if t.grad is None else t.grad + g
+            elif id(t) in targets:
+                _add_at(found, targets[id(t)], g)
+            return
+        grads = pending.get(node)
+        if grads is None:  # first contribution: schedule the node
+            grads = pending[node] = [None] * node.n_outputs
+            heapq.heappush(heap, (-node.rank, next(tiebreak), node))
+        _add_at(grads, t._index, g)
+
+    with set_grad_enabled(create_graph):
+        for t, g in seeds:
+            send(t, g)
+        while heap:
+            # Highest rank first: every consumer of this node has already sent its share.
+            node = heapq.heappop(heap)[2]
+            gys = pending.pop(node)
+            if node.inputs is None:
+                raise GraphFreedError(
+                    "backward: this part of the graph was freed by an earlier backward; "
+                    "pass retain_graph=True to the first backward() to run backward twice"
+                )
+            if targets is not None:
+                for i, g in enumerate(gys):
+                    if (id(node), i) in targets:
+                        _add_at(found, targets[id(node), i], g)
+            elif node.hooks is not None:  # tensors that asked to retain_grad()
+                for i, ref in node.hooks:
+                    t = ref()
+                    if t is not None and gys[i] is not None:
+                        t.grad = gys[i] if t.grad is None else t.grad + gys[i]
+            gxs = node.backward(*gys)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
+            for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
+                if need and gx is not None:
+                    send(t, gx if gx.shape == t.shape else unbroadcast(gx, t.shape))
+            if not retain_graph:
+                node.release()  # its inputs and saved arrays can go now
+    return found
+
+
+def _add_at(grads, i, g):
+    grads[i] = g if grads[i] is None else grads[i] + g
+
+
+def _target_key(t):
+    return id(t) if t._node is None else (id(t._node), t._index)
+
+
+def _seed(output, grad, op):
+    """Check ``output`` and return the gradient that starts the walk from it."""
+    if not isinstance(output, Tensor):
+        raise TypeError(f"{op}: expected a Tensor output, got {type(output).__name__}")
+    if not output.requires_grad:
+        raise RuntimeError(
+            f"{op}: the output does not require grad: no tensor with requires_grad=True "
+            "was used to compute it, or it was computed under no_grad()"
+        )
+    if grad is None:
+        if output.size != 1:
+            raise RuntimeError(
+                f"{op}: grad can be omitted only for a scalar output, but the output has "
+                f"shape {output.shape}; pass a gradient of that shape"
+            )
+        return Tensor(output._backend.xp.ones(output.shape, dtype=output.dtype), output._backend)
+    if not isinstance(grad, Tensor):
+        grad = Tensor(output._backend.xp.asarray(grad, dtype=output.dtype), output._backend)
+    if grad.shape != output.shape:
+        raise ValueError(
+            f"{op}: expected a gradient of the output's shape {output.shape}, got {grad.shape}"
+        )
+    if grad._backend is not output._backend:
+        raise ValueError(
+            f"{op}: the gradient lives on {grad.backend!r} but the output on {output.backend!r}"
+        )
+    return grad
+
+
+def backward(output, grad=None, retain_graph=False, create_graph=False):
+    """Accumulate :math:`\partial\,\text{output} / \partial\,\text{leaf}` into each leaf's ``.grad``.
+
+    See :meth:`minigrad.Tensor.backward`.
+    """
+    seed = _seed(output, grad, "backward")
+    _walk([(output, seed)], retain_graph or create_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``.
+
+    Parameters
+    ----------
+    outputs : Tensor or sequence of Tensor
+        What to differentiate (summed when several).
+    inputs : sequence of Tensor
+        The tensors to differentiate with respect to; leaves or intermediate results.
+    grad_outputs : Tensor or sequence, optional
+        The gradient of each output; may be omitted for scalar outputs.
+    retain_graph : bool, optional
+        Keep the graph for another backward; defaults to ``create_graph``.
+    create_graph : bool
+        Record the computation of the gradients, so that they can be differentiated
+        again (second derivatives, Hessian-vector products).
+    allow_unused : bool
+        Return ``None`` for an input that the outputs do not depend on, instead of raising.
+
+    Returns
+    -------
+    tuple of Tensor
+        One gradient per input, of the input's shape.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: expected one grad_output per output ({len(outputs)}), got {len(grad_outputs)}"
+        )
+    for t in inputs:
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise ValueError("grad: expected inputs that are Tensors with requires_grad=True")
+    seeds = [(out, _seed(out, g, "grad")) for out, g in zip(outputs, grad_outputs)]
+    targets = {}
+    for t in inputs:
+        targets.setdefault(_target_key(t), len(targets))
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = _walk(seeds, retain_graph, create_graph, targets)
+    result = tuple(found[targets[_target_key(t)]] for t in inputs)
+    if not allow_unused and any(g is None for g in result):
+        raise RuntimeError(
+            "grad: one of the inputs was not used to compute the outputs; "
+            "pass allow_unused=True to get None for it"
+        )
+    return result

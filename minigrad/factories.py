@@ -1,0 +1,146 @@
+"""Functions that create tensors: from data, constant-filled, random, ranges."""
+
+from minigrad import backends
+from minigrad.dtypes import as_dtype, float32, int64, is_floating
+from minigrad.tensor import Tensor
+
+
+def _backend(backend):
+    return backends.get_default() if backend is None else backends.get(backend)
+
+
+def _finish(array, backend, requires_grad):
+    t = Tensor(array, backend)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _size(size, op):
+    """Accept sizes as varargs (``2, 3``) or as one tuple or list (``(2, 3)``)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"{op}: expected sizes that are non-negative ints, got {size!r}")
+    return tuple(size)
+
+
+def tensor(data, dtype=None, backend=None, requires_grad=False):
+    """Create a tensor from data, copying it.
+
+    Parameters
+    ----------
+    data : array_like
+        A nested list, a Python number, a NumPy or CuPy array, or a Tensor.
+    dtype : dtype, optional
+        Defaults to the array's own dtype for arrays; for Python data, ``float32``
+        for floats, ``int64`` for integers and ``bool`` for booleans.
+    backend : str, optional
+        Where the tensor lives; defaults to the backend that owns ``data`` if it is an
+        array, else the default backend.
+    requires_grad : bool
+        Record operations on this tensor for backward (floating dtypes only).
+
+    Examples
+    --------
+    >>> mg.tensor([[1.0, 2.0], [3.0, 4.0]]).dtype
+    dtype('float32')
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    owner = backends.of(data)
+    target = _backend(backend if backend is not None or owner is None else owner)
+    if owner is target:
+        array = data.copy()
+    elif owner is not None:
+        array = target.from_host(owner.to_host(data)).copy()
+    else:
+        array = target.xp.asarray(data)
+        if dtype is None and not hasattr(data, "dtype"):
+            kind = array.dtype.kind
+            dtype = float32 if kind == "f" else int64 if kind in "iu" else None
+        if array.dtype.kind not in "fiub":
+            raise TypeError(f"tensor: expected numbers or booleans, got data of dtype {array.dtype}")
+    if dtype is not None:
+        array = array.astype(as_dtype(dtype), copy=False)
+    return _finish(array, target, requires_grad)
+
+
+def _filled(size, value, dtype, backend, requires_grad, op):
+    target = _backend(backend)
+    array = target.xp.full(_size(size, op), value, dtype=as_dtype(dtype))
+    return _finish(array, target, requires_grad)
+
+
+def zeros(*size, dtype=float32, backend=None, requires_grad=False):
+    """A tensor of zeros of the given size (varargs or a tuple)."""
+    return _filled(size, 0, dtype, backend, requires_grad, "zeros")
+
+
+def ones(*size, dtype=float32, backend=None, requires_grad=False):
+    """A tensor of ones of the given size (varargs or a tuple)."""
+    return _filled(size, 1, dtype, backend, requires_grad, "ones")
+
+
+def full(shape, value, dtype=float32, backend=None, requires_grad=False):
+    """A tensor of ``shape`` (an int or a tuple) filled with ``value``."""
+    shape = (shape,) if isinstance(shape, int) else shape
+    return _filled((shape,), value, dtype, backend, requires_grad, "full")
+
+
+def zeros_like(t, dtype=None, backend=None, requires_grad=False):
+    """Zeros of ``t``'s shape, dtype and backend (unless given)."""
+    return _filled((t.shape,), 0, dtype or t.dtype, backend or t.backend, requires_grad,
+                   "zeros_like")
+
+
+def ones_like(t, dtype=None, backend=None, requires_grad=False):
+    """Ones of ``t``'s shape, dtype and backend (unless given)."""
+    return _filled((t.shape,), 1, dtype or t.dtype, backend or t.backend, requires_grad,
+                   "ones_like")
+
+
+def _random(draw, size, dtype, backend, requires_grad, op):
+    dtype = as_dtype(dtype)
+    if not is_floating(dtype):
+        raise TypeError(f"{op}: expected a floating dtype, got {dtype}")
+    target = _backend(backend)
+    return _finish(getattr(target, draw)(_size(size, op), dtype), target, requires_grad)
+
+
+def randn(*size, dtype=float32, backend=None, requires_grad=False):
+    """Samples of the standard normal distribution (see :func:`manual_seed`)."""
+    return _random("randn", size, dtype, backend, requires_grad, "randn")
+
+
+def rand(*size, dtype=float32, backend=None, requires_grad=False):
+    """Samples of the uniform distribution on :math:`[0, 1)` (see :func:`manual_seed`)."""
+    return _random("rand", size, dtype, backend, requires_grad, "rand")
+
+
+def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False):
+    """Evenly spaced values in ``[start, stop)``, NumPy style.
+
+    The dtype defaults to ``int64`` when every argument is an int, else ``float32``.
+    """
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        dtype = int64 if all(isinstance(v, int) for v in (start, stop, step)) else float32
+    target = _backend(backend)
+    return _finish(target.xp.arange(start, stop, step, dtype=as_dtype(dtype)), target,
+                   requires_grad)
+
+
+def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    target = _backend(backend)
+    return _finish(target.xp.eye(n, m, dtype=as_dtype(dtype)), target, requires_grad)
+
+
+def manual_seed(seed):
+    """Seed the random generators of every backend, for reproducible draws and inits."""
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
+    backends.seed_all(seed)

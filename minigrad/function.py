@@ -1,0 +1,112 @@
+r"""The tape's nodes.
+
+Every primitive op is a subclass of :class:`Function` with two methods side by side:
+
+``forward(self, xp, *arrays, **params)``
+    computes the result on raw arrays with the backend's namespace ``xp`` and keeps
+    on ``self`` only what its backward needs;
+``backward(self, gy)``
+    receives the gradient of the loss with respect to the output, as a
+    :class:`~minigrad.Tensor`, and returns one gradient per input (``None`` where
+    ``self.needs_input_grad`` says none is wanted). Backward rules are written
+    with Tensor operations, so the same rule also builds the graph of a second
+    derivative when ``create_graph=True``.
+
+:meth:`Function.apply` runs the forward and, when gradients are wanted, records
+the node: its inputs, which of them need a gradient, and its ``rank``
+(one more than the deepest node it depends on), which orders the backward walk.
+A node keeps its inputs but never its outputs, so the graph has no reference
+cycles and is freed by reference counting alone.
+"""
+
+from .grad_mode import mode
+from .tensor import Tensor
+
+
+class Function:
+    """Base class of primitive operations; see the module docstring for the contract."""
+
+    __slots__ = ("backend", "inputs", "needs_input_grad", "rank", "n_outputs", "saved", "hooks")
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on ``inputs`` (Tensors, or Python numbers taken as constants)."""
+        fn = object.__new__(cls)
+        backend = None
+        arrays = []
+        needs = []
+        rank = 0
+        for t in inputs:
+            if isinstance(t, Tensor):
+                if backend is None:
+                    backend = t._backend
+                elif t._backend is not backend:
+                    raise _mixed_backends(cls, backend, t._backend)
+                arrays.append(t._data)
+                needs.append(t.requires_grad)
+                node = t._node
+                if node is not None and node.rank > rank:
+                    rank = node.rank
+            else:
+                arrays.append(t)
+                needs.append(False)
+        fn.backend = backend
+        try:
+            out = fn.forward(backend.xp, *arrays, **params)
+        except (ValueError, TypeError, IndexError) as err:
+            raise _op_error(cls, inputs, err) from err
+        record = mode.enabled and True in needs
+        if record:
+            fn.inputs = inputs
+            fn.needs_input_grad = needs
+            fn.rank = rank + 1
+            fn.hooks = None
+        else:
+            fn = None
+        if type(out) is tuple:
+            if record:
+                fn.n_outputs = len(out)
+            return tuple(Tensor(y, backend, record, fn, i) for i, y in enumerate(out))
+        if record:
+            fn.n_outputs = 1
+        return Tensor(out, backend, record, fn)
+
+    def output(self):
+        """The output this node computed, as a Tensor created by this node.
+
+        Ops that reuse their output in backward (``exp``, ``tanh``...) keep its array
+        in ``self.saved``; wrapping it with this node as creator lets a second
+        derivative flow back through it.
+        """
+        return Tensor(self.saved, self.backend, True, self)
+
+    def constant(self, array):
+        """Wrap ``array`` (a mask, a count) as a Tensor that carries no gradient."""
+        return Tensor(array, self.backend)
+
+    def release(self):
+        """Drop the inputs and saved arrays once backward has used them."""
+        self.inputs = None
+        self.saved = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"
+
+
+def _describe(x):
+    return f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
+
+
+def _op_error(cls, inputs, err):
+    """Rephrase an array library's error so that it names the op and its operands."""
+    operands = ", ".join(_describe(x) for x in inputs)
+    kind = IndexError if isinstance(err, IndexError) else ValueError
+    return kind(f"{cls.__name__.lower()}: cannot apply to operands ({operands}): {err}")
+
+
+def _mixed_backends(cls, first, second):
+    return ValueError(
+        f"{cls.__name__.lower()}: operands live on different backends, {first.name!r} and "
+        f"{second.name!r}; nothing is copied implicitly: move one with "
+        f".to({first.name!r}) or .to({second.name!r})"
+    )

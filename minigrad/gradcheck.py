@@ -1,0 +1,108 @@
+r"""Checking analytic gradients against finite differences."""
+
+import random
+
+from minigrad import autograd
+from minigrad.dtypes import float64
+from minigrad.errors import GradcheckError
+from minigrad.grad_mode import no_grad
+from minigrad.tensor import Tensor
+
+
+def _flatten(out):
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for item in out for t in _flatten(item)]
+    raise TypeError(f"gradcheck: fn must return Tensors (or nested tuples of them), got {out!r}")
+
+
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    r"""Compare the gradients from backward with central finite differences, in float64.
+
+    The outputs of ``fn`` are contracted with fixed random weights :math:`w`,
+    :math:`L = \sum_k \langle w_k, \text{out}_k \rangle`, so one backward gives the
+    vector-Jacobian product :math:`w^\top J` for every input, and each entry is
+    compared with :math:`(L(x + \epsilon e_i) - L(x - \epsilon e_i)) / 2\epsilon`.
+
+    Parameters
+    ----------
+    fn : callable
+        Called as ``fn(*inputs)``; returns a Tensor of any shape, or a (nested) tuple.
+    inputs : sequence
+        Tensors (those with ``requires_grad=True`` are checked, as float64 copies)
+        and any other arguments, passed through unchanged.
+    eps, atol, rtol : float
+        Step of the differences; the check passes where
+        :math:`|a - n| \le atol + rtol\,|n|` for analytic ``a`` and numeric ``n``.
+
+    Returns
+    -------
+    bool
+        ``True`` when every gradient agrees.
+
+    Raises
+    ------
+    GradcheckError
+        Naming the input and its worst element when they disagree.
+    """
+    args = [
+        t.detach().to(float64).requires_grad_() if isinstance(t, Tensor) and t.requires_grad
+        else t for t in inputs
+    ]
+    checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
+    if not checked:
+        raise ValueError("gradcheck: expected at least one input with requires_grad=True")
+    outputs = _flatten(fn(*args))
+    rng = random.Random(0)
+    weights = [
+        Tensor(out._backend.xp.asarray([rng.uniform(-1, 1) for _ in range(out.size)],
+                                       dtype=out.dtype).reshape(out.shape), out._backend)
+        for out in outputs
+    ]
+    differentiable = [(o, w) for o, w in zip(outputs, weights) if o.requires_grad]
+    analytic = autograd.grad([o for o, _ in differentiable], [args[i] for i in checked],
+                             [w for _, w in differentiable], allow_unused=True)
+
+    def loss():
+        with no_grad():
+            return sum(float((o.data * w.data).sum()) for o, w in zip(_flatten(fn(*args)), weights))
+
+    for position, i in zip(range(len(checked)), checked):
+        x = args[i].data.reshape(-1)  # a view: perturbing it perturbs the input
+        numeric = []
+        for j in range(x.size):
+            original = float(x[j])
+            x[j] = original + eps
+            above = loss()
+            x[j] = original - eps
+            below = loss()
+            x[j] = original
+            numeric.append((above - below) / (2 * eps))
+        g = analytic[position]
+        got = [0.0] * x.size if g is None else [float(v) for v in g.numpy().reshape(-1)]
+        _compare(i, args[i].shape, got, numeric, atol, rtol)
+    return True
+
+
+def _compare(i, shape, analytic, numeric, atol, rtol):
+    worst, worst_excess = None, 0.0
+    for j, (a, n) in enumerate(zip(analytic, numeric)):
+        excess = abs(a - n) - (atol + rtol * abs(n))
+        if excess > worst_excess or a != a:
+            worst, worst_excess = j, excess if a == a else float("inf")
+    if worst is not None:
+        index = _unravel(worst, shape)
+        raise GradcheckError(
+            f"gradcheck: input {i} (shape {shape}) disagrees at element {index}: "
+            f"analytic {analytic[worst]:.6g}, numeric {numeric[worst]:.6g} "
+            f"(allowed |difference| <= {atol} + {rtol} * |numeric|)"
+        )
+
+
+def _unravel(flat, shape):
+    index = []
+    for n in reversed(shape):
+        index.append(flat % n)
+        flat //= n
+    return tuple(reversed(index))

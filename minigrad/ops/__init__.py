@@ -1,0 +1,247 @@
+r"""Every operation of minigrad, as a lowercase function.
+
+Primitives (one node on the tape each) are the classes of ``elementwise``,
+``reduce``, ``linalg``, ``shape`` and ``convert``; the functions here apply them.
+Composites (``mean``, ``logsumexp``, ``softmax``, ``log_softmax``, ``stack`` and
+1-D ``matmul``) are written with primitives, so their backward comes from their parts.
+"""
+
+import math
+
+from minigrad import backends
+from minigrad.dtypes import as_dtype, is_floating
+from minigrad.tensor import Tensor
+
+from .convert import Cast, to_backend
+from .elementwise import Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh
+from .linalg import MatMul
+from .reduce import Max, Min, Sum, normalize_axes
+from .shape import BroadcastTo, Concat, GetItem, Reshape, Split, Transpose, Where
+
+add, sub, mul, div, pow = Add.apply, Sub.apply, Mul.apply, Div.apply, Pow.apply
+neg, exp, log, sqrt, abs = Neg.apply, Exp.apply, Log.apply, Sqrt.apply, Abs.apply
+tanh, sigmoid, relu = Tanh.apply, Sigmoid.apply, Relu.apply
+
+__all__ = [
+    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
+    "div", "exp", "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min",
+    "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
+    "sub", "sum", "tanh", "to_backend", "transpose", "where",
+]
+
+
+def _tensor(x, op):
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x
+
+
+def _shape_args(shape):
+    """Accept a shape as varargs or as one tuple/list."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+# ---- elementwise ----------------------------------------------------------------------
+
+
+def clip(x, min=None, max=None):
+    """Limit ``x`` to ``[min, max]``; the gradient is 1 inside and 0 where clipped."""
+    if min is None and max is None:
+        raise ValueError("clip: expected at least one of min and max, got neither")
+    return Clip.apply(_tensor(x, "clip"), lo=min, hi=max)
+
+
+def cast(x, dtype):
+    """Return ``x`` converted to ``dtype``; differentiable between floating types."""
+    dtype = as_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    if not is_floating(dtype):
+        return Tensor(x.data.astype(dtype), x._backend)
+    return Cast.apply(x, dtype=dtype)
+
+
+def compare(name, a, b):
+    """Elementwise comparison ``xp.<name>(a, b)``; a boolean tensor, outside the graph."""
+    if isinstance(b, Tensor):
+        if b._backend is not a._backend:
+            raise ValueError(
+                f"{name}: operands live on different backends, {a.backend!r} and {b.backend!r}; "
+                f"move one with .to({a.backend!r})"
+            )
+        b = b.data
+    return Tensor(getattr(a._backend.xp, name)(a.data, b), a._backend)
+
+
+def where(cond, a, b):
+    """Choose elementwise from ``a`` where ``cond`` is true, else from ``b`` (broadcasting)."""
+    _tensor(cond, "where")
+    if cond.dtype.kind != "b":
+        raise TypeError(f"where: expected a boolean condition, got dtype {cond.dtype}")
+    return Where.apply(cond, a, b)
+
+
+# ---- reductions -------------------------------------------------------------------------
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum of ``x`` over ``axis`` (an int, a tuple, or ``None`` for all)."""
+    return Sum.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest values of ``x`` over ``axis``; ties share the gradient."""
+    return Max.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Smallest values of ``x`` over ``axis``; ties share the gradient."""
+    return Min.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean of ``x`` over ``axis``. Composite: backward comes from its parts."""
+    count = math.prod(x.shape[a] for a in normalize_axes(_axis_arg(axis), x.ndim))
+    return sum(x, axis, keepdims) / count
+
+
+def argmax(x, axis=None):
+    """Indices of the largest values over ``axis`` (int64, not differentiable)."""
+    return Tensor(x._backend.xp.argmax(x.data, axis=axis), x._backend)
+
+
+def argmin(x, axis=None):
+    """Indices of the smallest values over ``axis`` (int64, not differentiable)."""
+    return Tensor(x._backend.xp.argmin(x.data, axis=axis), x._backend)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    r""":math:`\log \sum_i e^{x_i}` over ``axis``, computed without overflow.
+
+    Composite: backward comes from its parts. The maximum ``m`` is subtracted before
+    exponentiating, :math:`m + \log\sum_i e^{x_i - m}`; it is detached because the
+    result does not depend on it.
+    """
+    shift = x.max(axis=axis, keepdims=True).detach()
+    total = (x - shift).exp().sum(axis=axis, keepdims=keepdims)
+    return total.log() + (shift if keepdims else shift.reshape(total.shape))
+
+
+def log_softmax(x, axis=-1):
+    r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    r""":math:`e^{x_i} / \sum_j e^{x_j}` over ``axis``, shifted by the maximum for stability.
+
+    Composite: backward comes from its parts.
+    """
+    e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _axis_arg(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+# ---- linear algebra ----------------------------------------------------------------------
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's rules; 1-D operands are promoted, then the axis dropped.
+
+    Composite for 1-D operands (a reshape around the primitive).
+    """
+    _tensor(a, "matmul")
+    _tensor(b, "matmul")
+    if a.ndim == 1 and b.ndim == 1:
+        return MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
+    if a.ndim == 1:
+        y = MatMul.apply(a.reshape(1, -1), b)
+        return y.reshape(y.shape[:-2] + y.shape[-1:])
+    if b.ndim == 1:
+        return MatMul.apply(a, b.reshape(-1, 1)).reshape(a.shape[:-1])
+    return MatMul.apply(a, b)
+
+
+# ---- shapes -------------------------------------------------------------------------------
+
+
+def reshape(x, *shape):
+    """``x`` with a new shape, given as varargs or one tuple."""
+    return Reshape.apply(x, shape=_shape_args(shape))
+
+
+def transpose(x, *axes):
+    """Permute the axes of ``x``; reverse them when none are given."""
+    axes = _shape_args(axes) or tuple(reversed(range(x.ndim)))
+    return Transpose.apply(x, axes=axes)
+
+
+def broadcast_to(x, shape):
+    """``x`` broadcast to ``shape`` (NumPy rules); the gradient is summed back."""
+    return BroadcastTo.apply(x, shape=tuple(shape))
+
+
+def getitem(x, index):
+    """``x[index]``: slices, ints, ``None``, ``Ellipsis``, integer or boolean arrays."""
+    return GetItem.apply(x, index=_native_index(index, x._backend))
+
+
+def _native_index(index, backend):
+    """Turn Tensors and lists inside an index into arrays of ``backend``."""
+    if isinstance(index, tuple):
+        return tuple(_native_index(part, backend) for part in index)
+    if isinstance(index, Tensor):
+        if index._backend is not backend:
+            raise ValueError(
+                f"getitem: the index lives on {index.backend!r} but the tensor on "
+                f"{backend.name!r}; move it with .to({backend.name!r})"
+            )
+        return index.data
+    if isinstance(index, list):
+        return backend.xp.asarray(index)
+    if hasattr(index, "shape") and not backend.is_native(index):
+        owner = backends.of(index)
+        return backend.from_host(owner.to_host(index) if owner else index)
+    return index
+
+
+def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor) or not tensors:
+        raise TypeError(f"{op}: expected a non-empty sequence of Tensors, got {tensors!r}")
+    return [_tensor(t, op) for t in tensors]
+
+
+def concat(tensors, axis=0):
+    """Join a sequence of tensors along an existing ``axis``."""
+    return Concat.apply(*_tensor_list(tensors, "concat"), axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join a sequence of equally shaped tensors along a new ``axis``.
+
+    Composite: each tensor gets a new axis of length 1 (a reshape), then one concat.
+    """
+    tensors = _tensor_list(tensors, "stack")
+    shape = tensors[0].shape
+    for t in tensors:
+        if t.shape != shape:
+            raise ValueError(f"stack: expected tensors of one shape, got {shape} and {t.shape}")
+    position = axis % (len(shape) + 1)
+    expanded = shape[:position] + (1,) + shape[position:]
+    return concat([t.reshape(expanded) for t in tensors], axis=position)
+
+
+def split(x, indices_or_sections, axis=0):
+    """Split ``x`` into a tuple of tensors, NumPy style: a number of equal sections,
+    or the indices where each piece ends."""
+    if not isinstance(indices_or_sections, int):
+        indices_or_sections = [int(i) for i in indices_or_sections]
+    return Split.apply(_tensor(x, "split"), indices_or_sections=indices_or_sections, axis=axis)
+
+
+to_backend = to_backend

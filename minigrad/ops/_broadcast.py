@@ -1,0 +1,21 @@
+"""Undoing broadcasting: the one place where a gradient is summed back to its input's shape."""
+
+
+def unbroadcast(g, shape):
+    """Sum the gradient ``g`` over the axes that broadcasting added or stretched.
+
+    NumPy broadcasting prepends axes and stretches axes of length 1. Each stretched
+    copy of an input element contributed to the output, so their gradients add up.
+
+    Parameters
+    ----------
+    g : Tensor
+        A gradient of the broadcast result's shape.
+    shape : tuple of int
+        The shape of the input that was broadcast.
+    """
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    return g.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)

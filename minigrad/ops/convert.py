@@ -1,0 +1,39 @@
+r"""Conversions that keep values: a change of dtype, a move to another backend."""
+
+from minigrad.function import Function
+
+
+class Cast(Function):
+    r"""``y = x.astype(dtype)``;   the gradient is cast back to ``x``'s dtype."""
+
+    __slots__ = ("in_dtype",)
+
+    def forward(self, xp, x, dtype=None):
+        self.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, gy):
+        return Cast.apply(gy, dtype=self.in_dtype)
+
+
+class ToBackend(Function):
+    r"""``y = x`` copied to another backend;   the gradient is copied back."""
+
+    __slots__ = ("target",)
+
+    def forward(self, xp, x, target=None):
+        self.target = target
+        return target.from_host(self.backend.to_host(x))
+
+    def backward(self, gy):
+        return to_backend(gy, self.backend)
+
+
+def to_backend(x, target):
+    """Return ``x`` on backend ``target``, recording the move for backward."""
+    if x._backend is target:
+        return x
+    y = ToBackend.apply(x, target=target)
+    # apply labels outputs with the inputs' backend; this op's output lives on the target.
+    y._backend = target
+    return y

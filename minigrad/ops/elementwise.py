@@ -1,0 +1,209 @@
+r"""Elementwise primitives: arithmetic and the nonlinearities of the recurrent cells.
+
+Each docstring gives the forward rule and its derivative; ``backward`` returns the
+gradient of each input as the upstream gradient ``gy`` times that derivative. Any
+broadcasting is undone by the engine, not here.
+"""
+
+import math
+
+from minigrad.function import Function
+
+
+class Add(Function):
+    r"""``y = a + b``;   :math:`\partial y/\partial a = \partial y/\partial b = 1`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        return a + b
+
+    def backward(self, gy):
+        return gy, gy
+
+
+class Sub(Function):
+    r"""``y = a - b``;   :math:`\partial y/\partial a = 1`, :math:`\partial y/\partial b = -1`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        return a - b
+
+    def backward(self, gy):
+        return gy, (-gy if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    r"""``y = a * b``;   :math:`\partial y/\partial a = b`, :math:`\partial y/\partial b = a`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        return (gy * b if need_a else None), (gy * a if need_b else None)
+
+
+class Div(Function):
+    r"""``y = a / b``;   :math:`\partial y/\partial a = 1/b`, :math:`\partial y/\partial b = -a/b^2`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        return a / b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        ga = gy / b
+        return (ga if self.needs_input_grad[0] else None), (
+            -ga * a / b if self.needs_input_grad[1] else None
+        )
+
+
+class Pow(Function):
+    r"""``y = a ** b``;   :math:`\partial y/\partial a = b a^{b-1}`, :math:`\partial y/\partial b = y \ln a`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, a, b):
+        y = a**b
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        a, b = self.inputs
+        need_a, need_b = self.needs_input_grad
+        ga = gy * b * a ** (b - 1) if need_a else None
+        gb = None
+        if need_b:
+            log_a = math.log(a) if isinstance(a, (int, float)) else a.log()
+            gb = gy * self.output() * log_a
+        return ga, gb
+
+
+class Neg(Function):
+    r"""``y = -x``;   :math:`dy/dx = -1`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Exp(Function):
+    r"""``y = exp(x)``;   :math:`dy/dx = y` (the saved output is reused)."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        y = xp.exp(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy * self.output()
+
+
+class Log(Function):
+    r"""``y = log(x)``;   :math:`dy/dx = 1/x`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return xp.log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+
+class Sqrt(Function):
+    r"""``y = sqrt(x)``;   :math:`dy/dx = 1/(2y)`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        y = xp.sqrt(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy * 0.5 / self.output()
+
+
+class Tanh(Function):
+    r"""``y = tanh(x)``;   :math:`dy/dx = 1 - y^2` (the saved output is reused, never x)."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        y = xp.tanh(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (1 - y * y)
+
+
+class Sigmoid(Function):
+    r"""``y = 1 / (1 + exp(-x))``;   :math:`dy/dx = y (1 - y)`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        # tanh form: no overflow in exp(-x) for large negative x.
+        y = xp.tanh(x * 0.5) * 0.5 + 0.5
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * y * (1 - y)
+
+
+class Relu(Function):
+    r"""``y = max(x, 0)``;   :math:`dy/dx = [x > 0]` (taken as 0 at the kink)."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return xp.maximum(x, 0)
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        return gy * self.constant((x > 0).astype(x.dtype))
+
+
+class Abs(Function):
+    r"""``y = |x|``;   :math:`dy/dx = \operatorname{sign}(x)` (0 at 0)."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return xp.abs(x)
+
+    def backward(self, gy):
+        return gy * self.constant(self.backend.xp.sign(self.inputs[0].data))
+
+
+class Clip(Function):
+    r"""``y = min(max(x, lo), hi)``;   :math:`dy/dx = [lo \le x \le hi]`."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x, lo=None, hi=None):
+        y = xp.clip(x, lo, hi)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        x = self.inputs[0].data
+        # Where clipping left x unchanged (bounds included, as in PyTorch) the slope is 1.
+        return gy * self.constant((self.saved == x).astype(x.dtype))

@@ -1,0 +1,385 @@
+r"""The :class:`Tensor`: an array, the backend it lives on, and its place on the tape.
+
+The class is deliberately thin. Arithmetic and every other operation are
+primitive ops (:mod:`minigrad.ops`); the methods here only dispatch to them, and
+:meth:`Tensor.backward` hands over to :mod:`minigrad.autograd`.
+"""
+
+import numbers
+import weakref
+
+from minigrad import backends
+
+
+class Tensor:
+    r"""An n-dimensional array that records the operations applied to it.
+
+    Create tensors with :func:`minigrad.tensor` and the other factories; this
+    constructor is the engine's own and takes a raw array and a backend object.
+
+    Parameters
+    ----------
+    data : array
+        An array of ``backend`` (``numpy.ndarray`` or ``cupy.ndarray``).
+    backend : minigrad.backends.Backend
+        The backend the array belongs to.
+    requires_grad : bool
+        Whether gradients with respect to this tensor are wanted.
+    node : Function or None
+        The op that produced this tensor (``None`` for a leaf).
+    index : int
+        Which output of ``node`` this tensor is.
+
+    Attributes
+    ----------
+    data : array
+        The raw backend array.
+    grad : Tensor or None
+        The gradient accumulated by :meth:`backward` (leaves, and tensors that
+        called :meth:`retain_grad`).
+    requires_grad : bool
+        Whether this tensor takes part in differentiation.
+    """
+
+    __slots__ = ("_data", "_backend", "requires_grad", "grad", "_node", "_index", "__weakref__")
+    # Tensors take part in NumPy expressions only through their own operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data, backend, requires_grad=False, node=None, index=0):
+        self._data = data
+        self._backend = backend
+        self.requires_grad = requires_grad
+        self.grad = None
+        self._node = node
+        self._index = index
+
+    # ---- attributes -------------------------------------------------------------------
+
+    @property
+    def data(self):
+        """The raw array of this tensor's backend; assigning an array replaces it."""
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        owner = backends.of(array)
+        if owner is None:
+            raise TypeError(
+                f"Tensor.data: expected an array of a registered backend, got {type(array).__name__}"
+            )
+        self._data = array
+        self._backend = owner
+
+    @property
+    def shape(self):
+        """The tuple of dimensions."""
+        return self._data.shape
+
+    @property
+    def ndim(self):
+        """The number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def dtype(self):
+        """The data type (``mg.float32``, ``mg.float64``, ``mg.int64``...)."""
+        return self._data.dtype
+
+    @property
+    def size(self):
+        """The number of elements."""
+        return self._data.size
+
+    @property
+    def backend(self):
+        """The name of the backend the data lives on (``"numpy"`` or ``"cupy"``)."""
+        return self._backend.name
+
+    @property
+    def is_leaf(self):
+        """Whether no recorded op produced this tensor (its gradient lands in ``.grad``)."""
+        return self._node is None
+
+    @property
+    def T(self):
+        """The tensor with its axes reversed (see :meth:`transpose`)."""
+        return _ops.transpose(self)
+
+    def __len__(self):
+        return len(self._data)
+
+    def __repr__(self):
+        body = str(self._backend.to_host(self._data)).replace("\n", "\n       ")
+        extra = f", dtype={self.dtype}"
+        if self._backend.name != "numpy":
+            extra += f", backend={self._backend.name!r}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ---- conversions ------------------------------------------------------------------
+
+    def numpy(self):
+        """Return the data as a :class:`numpy.ndarray` (copied off the GPU when needed)."""
+        return self._backend.to_host(self._data)
+
+    def item(self):
+        """Return the single element of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(f"item: expected a tensor with one element, got shape {self.shape}")
+        return self._data.item()
+
+    def __bool__(self):
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.dtype.kind not in "iu":
+            raise TypeError(f"__index__: expected an integer tensor, got dtype {self.dtype}")
+        return int(self.item())
+
+    def to(self, target=None, *, backend=None, dtype=None):
+        """Return this tensor on another backend and/or with another dtype.
+
+        ``t.to("cupy")``, ``t.to(mg.float64)`` and ``t.to(backend=..., dtype=...)`` all
+        work. The move is differentiable; it returns ``self`` when nothing changes.
+        """
+        if target is not None:
+            if isinstance(target, str) and target in backends.available():
+                backend = target
+            else:
+                dtype = target
+        out = self
+        if dtype is not None:
+            out = _ops.cast(out, dtype)
+        if backend is not None:
+            out = _ops.to_backend(out, backends.get(backend))
+        return out
+
+    def detach(self):
+        """Return a tensor that shares this data but is cut from the graph."""
+        return Tensor(self._data, self._backend)
+
+    # ---- gradients --------------------------------------------------------------------
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on a leaf in place and return it."""
+        if self._node is not None:
+            raise RuntimeError(
+                "requires_grad_: expected a leaf tensor; this one was computed by an op. "
+                "Use .detach().requires_grad_() for a new leaf"
+            )
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(
+                f"requires_grad_: only floating-point tensors can require grad, got {self.dtype}"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: expected a tensor that requires grad")
+        node = self._node
+        if node is not None:
+            if node.hooks is None:
+                node.hooks = []
+            node.hooks.append((self._index, weakref.ref(self)))
+        return self
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (``.grad`` becomes ``None``)."""
+        self.grad = None
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate the gradient of this tensor into the ``.grad`` of every leaf.
+
+        Parameters
+        ----------
+        grad : Tensor, optional
+            The gradient with respect to this tensor; may be omitted for a scalar.
+        retain_graph : bool
+            Keep the graph for another backward (it is freed otherwise).
+        create_graph : bool
+            Record the backward pass itself, for second derivatives.
+        """
+        _autograd.backward(self, grad, retain_graph, create_graph)
+
+    # ---- operators ----------------------------------------------------------------------
+
+    def __add__(self, other):
+        return _ops.add(self, _operand(other, "add"))
+
+    def __radd__(self, other):
+        return _ops.add(_operand(other, "add"), self)
+
+    def __sub__(self, other):
+        return _ops.sub(self, _operand(other, "sub"))
+
+    def __rsub__(self, other):
+        return _ops.sub(_operand(other, "sub"), self)
+
+    def __mul__(self, other):
+        return _ops.mul(self, _operand(other, "mul"))
+
+    def __rmul__(self, other):
+        return _ops.mul(_operand(other, "mul"), self)
+
+    def __truediv__(self, other):
+        return _ops.div(self, _operand(other, "div"))
+
+    def __rtruediv__(self, other):
+        return _ops.div(_operand(other, "div"), self)
+
+    def __pow__(self, other):
+        return _ops.pow(self, _operand(other, "pow"))
+
+    def __rpow__(self, other):
+        return _ops.pow(_operand(other, "pow"), self)
+
+    def __matmul__(self, other):
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __neg__(self):
+        return _ops.neg(self)
+
+    def __getitem__(self, index):
+        return _ops.getitem(self, index)
+
+    def __lt__(self, other):
+        return _ops.compare("less", self, _operand(other, "<"))
+
+    def __le__(self, other):
+        return _ops.compare("less_equal", self, _operand(other, "<="))
+
+    def __gt__(self, other):
+        return _ops.compare("greater", self, _operand(other, ">"))
+
+    def __ge__(self, other):
+        return _ops.compare("greater_equal", self, _operand(other, ">="))
+
+    def __eq__(self, other):
+        return _ops.compare("equal", self, _operand(other, "=="))
+
+    def __ne__(self, other):
+        return _ops.compare("not_equal", self, _operand(other, "!="))
+
+    # Comparisons return tensors, so hashing falls back to identity.
+    __hash__ = object.__hash__
+
+    # ---- methods ------------------------------------------------------------------------
+
+    def exp(self):
+        """:math:`e^x`, elementwise."""
+        return _ops.exp(self)
+
+    def log(self):
+        """Natural logarithm, elementwise."""
+        return _ops.log(self)
+
+    def tanh(self):
+        """Hyperbolic tangent, elementwise."""
+        return _ops.tanh(self)
+
+    def sigmoid(self):
+        r""":math:`\sigma(x) = 1 / (1 + e^{-x})`, elementwise."""
+        return _ops.sigmoid(self)
+
+    def relu(self):
+        r""":math:`\max(x, 0)`, elementwise."""
+        return _ops.relu(self)
+
+    def abs(self):
+        """Absolute value, elementwise."""
+        return _ops.abs(self)
+
+    def sqrt(self):
+        """Square root, elementwise."""
+        return _ops.sqrt(self)
+
+    def clip(self, min=None, max=None):
+        """Limit the values to ``[min, max]`` (either bound may be ``None``)."""
+        return _ops.clip(self, min, max)
+
+    def sum(self, axis=None, keepdims=False):
+        """Sum over ``axis`` (all axes when ``None``)."""
+        return _ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over ``axis`` (all axes when ``None``)."""
+        return _ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Largest values over ``axis`` (values only, NumPy style)."""
+        return _ops.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """Smallest values over ``axis`` (values only, NumPy style)."""
+        return _ops.min(self, axis, keepdims)
+
+    def argmax(self, axis=None):
+        """Indices of the largest values over ``axis`` (not differentiable)."""
+        return _ops.argmax(self, axis)
+
+    def argmin(self, axis=None):
+        """Indices of the smallest values over ``axis`` (not differentiable)."""
+        return _ops.argmin(self, axis)
+
+    def reshape(self, *shape):
+        """This tensor with a new shape, given as varargs or one tuple (``-1`` allowed)."""
+        return _ops.reshape(self, *shape)
+
+    def broadcast_to(self, shape):
+        """This tensor broadcast to ``shape`` (NumPy rules); the gradient is summed back."""
+        return _ops.broadcast_to(self, shape)
+
+    def transpose(self, *axes):
+        """Permute the axes, NumPy order; reverse them when no axes are given."""
+        return _ops.transpose(self, *axes)
+
+    def softmax(self, axis=-1):
+        """Softmax over ``axis`` (see :func:`minigrad.softmax`)."""
+        return _ops.softmax(self, axis)
+
+    def log_softmax(self, axis=-1):
+        """Log-softmax over ``axis`` (see :func:`minigrad.log_softmax`)."""
+        return _ops.log_softmax(self, axis)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        """Log of the sum of exponentials over ``axis`` (see :func:`minigrad.logsumexp`)."""
+        return _ops.logsumexp(self, axis, keepdims)
+
+
+def _operand(value, op):
+    """Accept a Tensor or a Python number as the other operand of an operator.
+
+    NumPy scalars become Python numbers: NumPy treats those as weakly typed, so
+    ``float32 * 2.0`` stays float32 instead of being promoted to float64.
+    """
+    kind = type(value)
+    if kind is float or kind is int or isinstance(value, Tensor):
+        return value
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if getattr(value, "shape", None) == () and hasattr(value, "item"):
+        return value.item()
+    raise TypeError(
+        f"{op}: expected a Tensor or a Python number, got {kind.__name__}; "
+        "wrap arrays with mg.tensor(...)"
+    )
+
+
+from minigrad import autograd as _autograd  # noqa: E402  (circular: ops import Tensor)
+from minigrad import ops as _ops  # noqa: E402
