@@ -17,7 +17,7 @@ class BackendUnavailableError(RuntimeError):
 class Backend(abc.ABC):
     """Base class of array backends.
 
-    A backend is an object with a :attr:`name`, an array namespace :attr:`xp`
+    A backend is an object with a ``name``, an array namespace ``xp``
     and the few operations that differ between array libraries. Subclasses set
     ``name`` and ``xp`` and implement every abstract method below.
 

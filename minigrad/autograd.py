@@ -17,6 +17,26 @@ from minigrad.ops._broadcast import unbroadcast
 from minigrad.tensor import Tensor
 
 
+class _Root:
+    """A stand-in node above the outputs: its backward hands out the seed gradients.
+
+    Starting the walk from it lets one loop treat every edge alike.
+    """
+
+    __slots__ = ("inputs", "needs_input_grad", "seeds", "saved", "hooks")
+    rank = float("inf")
+    n_outputs = 0
+
+    def __init__(self, seeds):
+        self.inputs = [t for t, _ in seeds]
+        self.needs_input_grad = [True] * len(seeds)
+        self.seeds = tuple(g for _, g in seeds)
+        self.hooks = None
+
+    def backward(self):
+        return self.seeds
+
+
 def _walk(seeds, retain_graph, create_graph, targets=None):
     """Propagate ``seeds`` (pairs of a tensor and its gradient) back to the leaves.
 
@@ -25,53 +45,64 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
     to ``.grad``: the gradients reaching those tensors are returned in a list.
     """
     found = None if targets is None else [None] * len(targets)
-    pending = {}  # node -> the gradients received so far, one per output of the node
-    heap, tiebreak = [], itertools.count()
-
-    def send(t, g):
-        node = t._node
-        if node is None:  # a leaf: the gradient ends here
-            if targets is None:
-                t.grad = g if t.grad is None else t.grad + g
-            elif id(t) in targets:
-                _add_at(found, targets[id(t)], g)
-            return
-        grads = pending.get(node)
-        if grads is None:  # first contribution: schedule the node
-            grads = pending[node] = [None] * node.n_outputs
-            heapq.heappush(heap, (-node.rank, next(tiebreak), node))
-        _add_at(grads, t._index, g)
-
+    root = _Root(seeds)
+    pending = {root: []}  # node -> the gradients received so far, one per output
+    heap, tiebreak = [(-root.rank, 0, root)], itertools.count(1)
+    push, pop = heapq.heappush, heapq.heappop
     with set_grad_enabled(create_graph):
-        for t, g in seeds:
-            send(t, g)
         while heap:
             # Highest rank first: every consumer of this node has already sent its share.
-            node = heapq.heappop(heap)[2]
+            node = pop(heap)[2]
             gys = pending.pop(node)
             if node.inputs is None:
                 raise GraphFreedError(
                     "backward: this part of the graph was freed by an earlier backward; "
                     "pass retain_graph=True to the first backward() to run backward twice"
                 )
-            if targets is not None:
-                for i, g in enumerate(gys):
-                    if (id(node), i) in targets:
-                        _add_at(found, targets[id(node), i], g)
-            elif node.hooks is not None:  # tensors that asked to retain_grad()
-                for i, ref in node.hooks:
-                    t = ref()
-                    if t is not None and gys[i] is not None:
-                        t.grad = gys[i] if t.grad is None else t.grad + gys[i]
+            if targets is not None or node.hooks is not None:
+                _report(node, gys, targets, found)
             gxs = node.backward(*gys)
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
-                if need and gx is not None:
-                    send(t, gx if gx.shape == t.shape else unbroadcast(gx, t.shape))
-            if not retain_graph:
-                node.release()  # its inputs and saved arrays can go now
+                if not need or gx is None:
+                    continue
+                if gx.shape != t.shape:
+                    gx = unbroadcast(gx, t.shape)
+                parent = t._node
+                if parent is None:  # a leaf: the gradient ends here
+                    _to_leaf(t, gx, targets, found)
+                    continue
+                grads = pending.get(parent)
+                if grads is None:  # first contribution: schedule the parent
+                    grads = pending[parent] = [None] * parent.n_outputs
+                    push(heap, (-parent.rank, next(tiebreak), parent))
+                i = t._index
+                grads[i] = gx if grads[i] is None else grads[i] + gx
+            if not retain_graph:  # its inputs and saved arrays can go now
+                node.inputs = node.saved = None
     return found
+
+
+def _to_leaf(t, g, targets, found):
+    """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad()."""
+    if targets is None:
+        t.grad = g if t.grad is None else t.grad + g
+    elif id(t) in targets:
+        _add_at(found, targets[id(t)], g)
+
+
+def _report(node, gys, targets, found):
+    """Hand a node's full output gradients to the tensors that asked for them."""
+    if targets is not None:
+        for i, g in enumerate(gys):
+            if (id(node), i) in targets:
+                _add_at(found, targets[id(node), i], g)
+        return
+    for i, ref in node.hooks:  # tensors that called retain_grad()
+        t = ref()
+        if t is not None and gys[i] is not None:
+            t.grad = gys[i] if t.grad is None else t.grad + gys[i]
 
 
 def _add_at(grads, i, g):
@@ -79,6 +110,7 @@ def _add_at(grads, i, g):
 
 
 def _target_key(t):
+    """How :func:`~minigrad.grad` recognises ``t`` during the walk: a leaf by its id, a result by its node."""
     return id(t) if t._node is None else (id(t._node), t._index)
 
 
@@ -112,7 +144,7 @@ def _seed(output, grad, op):
 
 
 def backward(output, grad=None, retain_graph=False, create_graph=False):
-    """Accumulate :math:`\partial\,\text{output} / \partial\,\text{leaf}` into each leaf's ``.grad``.
+    r"""Accumulate :math:`\partial\,\text{output} / \partial\,\text{leaf}` into each leaf's ``.grad``.
 
     See :meth:`minigrad.Tensor.backward`.
     """

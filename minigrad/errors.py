@@ -11,4 +11,8 @@ class GraphFreedError(RuntimeError):
     """A backward pass reached a part of the graph that an earlier backward already freed."""
 
 
-__all__ = ["BackendUnavailableError", "GradcheckError", "GraphFreedError"]
+class SerializationError(ValueError):
+    """A file is not one that :func:`minigrad.load` can read: truncated, foreign or unsafe."""
+
+
+__all__ = ["BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError"]

@@ -1,5 +1,7 @@
 """Functions that create tensors: from data, constant-filled, random, ranges."""
 
+import numbers
+
 from minigrad import backends
 from minigrad.dtypes import as_dtype, float32, int64, is_floating
 from minigrad.tensor import Tensor
@@ -21,9 +23,9 @@ def _size(size, op):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     for n in size:
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise TypeError(f"{op}: expected sizes that are non-negative ints, got {size!r}")
-    return tuple(size)
+    return tuple(int(n) for n in size)  # NumPy integers (from x.shape arithmetic) too
 
 
 def tensor(data, dtype=None, backend=None, requires_grad=False):

@@ -26,50 +26,56 @@ from .tensor import Tensor
 class Function:
     """Base class of primitive operations; see the module docstring for the contract."""
 
-    __slots__ = ("backend", "inputs", "needs_input_grad", "rank", "n_outputs", "saved", "hooks")
+    # __weakref__ lets tests (and tools) watch a node die without keeping it alive.
+    __slots__ = ("backend", "inputs", "needs_input_grad", "rank", "n_outputs", "saved", "hooks",
+                 "__weakref__")
 
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on ``inputs`` (Tensors, or Python numbers taken as constants)."""
         fn = object.__new__(cls)
         backend = None
+        record = False
         arrays = []
-        needs = []
-        rank = 0
         for t in inputs:
             if isinstance(t, Tensor):
-                if backend is None:
+                if t._backend is not backend:
+                    if backend is not None:
+                        raise _mixed_backends(cls, backend, t._backend)
                     backend = t._backend
-                elif t._backend is not backend:
-                    raise _mixed_backends(cls, backend, t._backend)
                 arrays.append(t._data)
-                needs.append(t.requires_grad)
-                node = t._node
-                if node is not None and node.rank > rank:
-                    rank = node.rank
+                record = record or t.requires_grad
             else:
                 arrays.append(t)
-                needs.append(False)
         fn.backend = backend
         try:
             out = fn.forward(backend.xp, *arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, inputs, err) from err
-        record = mode.enabled and True in needs
-        if record:
-            fn.inputs = inputs
-            fn.needs_input_grad = needs
-            fn.rank = rank + 1
-            fn.hooks = None
-        else:
-            fn = None
+        if not (record and mode.enabled):
+            if type(out) is tuple:
+                return tuple(Tensor(y, backend) for y in out)
+            return Tensor(out, backend)
+        fn._record(inputs)
         if type(out) is tuple:
-            if record:
-                fn.n_outputs = len(out)
-            return tuple(Tensor(y, backend, record, fn, i) for i, y in enumerate(out))
-        if record:
-            fn.n_outputs = 1
-        return Tensor(out, backend, record, fn)
+            fn.n_outputs = len(out)
+            return tuple(Tensor(y, backend, True, fn, i) for i, y in enumerate(out))
+        fn.n_outputs = 1
+        return Tensor(out, backend, True, fn)
+
+    def _record(self, inputs):
+        """Put this node on the tape: its inputs, which need a gradient, and its rank."""
+        needs = []
+        rank = 0
+        for t in inputs:
+            need = isinstance(t, Tensor) and t.requires_grad
+            needs.append(need)
+            if need and t._node is not None and t._node.rank > rank:
+                rank = t._node.rank
+        self.inputs = inputs
+        self.needs_input_grad = needs
+        self.rank = rank + 1  # deeper than every input, so the walk meets consumers first
+        self.hooks = None
 
     def output(self):
         """The output this node computed, as a Tensor created by this node.
@@ -83,11 +89,6 @@ class Function:
     def constant(self, array):
         """Wrap ``array`` (a mask, a count) as a Tensor that carries no gradient."""
         return Tensor(array, self.backend)
-
-    def release(self):
-        """Drop the inputs and saved arrays once backward has used them."""
-        self.inputs = None
-        self.saved = None
 
     def __repr__(self):
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"

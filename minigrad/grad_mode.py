@@ -1,6 +1,6 @@
 """Grad mode: whether operations are recorded on the tape.
 
-A single switch, read by :meth:`Function.apply` on every op; ``no_grad`` turns it
+A single switch, read by :meth:`~minigrad.function.Function.apply` on every op; ``no_grad`` turns it
 off for inference and for the first-order backward pass itself.
 """
 

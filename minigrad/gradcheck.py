@@ -5,7 +5,6 @@ import random
 from minigrad import autograd
 from minigrad.dtypes import float64
 from minigrad.errors import GradcheckError
-from minigrad.grad_mode import no_grad
 from minigrad.tensor import Tensor
 
 
@@ -46,9 +45,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     GradcheckError
         Naming the input and its worst element when they disagree.
     """
+    # Fresh C-ordered float64 copies: perturbing one element in place must move exactly
+    # that element of the input, and never the caller's own array.
     args = [
-        t.detach().to(float64).requires_grad_() if isinstance(t, Tensor) and t.requires_grad
-        else t for t in inputs
+        Tensor(t._backend.xp.array(t.data, dtype=float64, order="C"), t._backend, True)
+        if isinstance(t, Tensor) and t.requires_grad else t for t in inputs
     ]
     checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
@@ -65,8 +66,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
                              [w for _, w in differentiable], allow_unused=True)
 
     def loss():
-        with no_grad():
-            return sum(float((o.data * w.data).sum()) for o, w in zip(_flatten(fn(*args)), weights))
+        # Not under no_grad: fn may itself differentiate (mg.grad(..., create_graph=True)).
+        return sum(float((o.data * w.data).sum()) for o, w in zip(_flatten(fn(*args)), weights))
 
     for position, i in zip(range(len(checked)), checked):
         x = args[i].data.reshape(-1)  # a view: perturbing it perturbs the input
@@ -89,8 +90,8 @@ def _compare(i, shape, analytic, numeric, atol, rtol):
     worst, worst_excess = None, 0.0
     for j, (a, n) in enumerate(zip(analytic, numeric)):
         excess = abs(a - n) - (atol + rtol * abs(n))
-        if excess > worst_excess or a != a:
-            worst, worst_excess = j, excess if a == a else float("inf")
+        if excess > worst_excess or excess != excess:  # a NaN on either side fails too
+            worst, worst_excess = j, excess if excess == excess else float("inf")
     if worst is not None:
         index = _unravel(worst, shape)
         raise GradcheckError(

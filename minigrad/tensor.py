@@ -9,6 +9,7 @@ import numbers
 import weakref
 
 from minigrad import backends
+from minigrad import dtypes as _dtypes
 
 
 class Tensor:
@@ -150,7 +151,11 @@ class Tensor:
         work. The move is differentiable; it returns ``self`` when nothing changes.
         """
         if target is not None:
-            if isinstance(target, str) and target in backends.available():
+            # A string names a dtype ("float64") or else a backend, so that an unknown or
+            # unavailable backend name gets the registry's error rather than a dtype error.
+            if isinstance(target, backends.Backend) or (
+                isinstance(target, str) and target not in _dtypes._ALL
+            ):
                 backend = target
             else:
                 dtype = target

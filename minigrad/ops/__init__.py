@@ -10,7 +10,7 @@ import math
 
 from minigrad import backends
 from minigrad.dtypes import as_dtype, is_floating
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, _operand
 
 from .convert import Cast, to_backend
 from .elementwise import Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh
@@ -50,7 +50,10 @@ def clip(x, min=None, max=None):
     """Limit ``x`` to ``[min, max]``; the gradient is 1 inside and 0 where clipped."""
     if min is None and max is None:
         raise ValueError("clip: expected at least one of min and max, got neither")
-    return Clip.apply(_tensor(x, "clip"), lo=min, hi=max)
+    # NumPy scalar bounds become Python numbers, which do not promote float32 to float64.
+    lo = None if min is None else _operand(min, "clip")
+    hi = None if max is None else _operand(max, "clip")
+    return Clip.apply(_tensor(x, "clip"), lo=lo, hi=hi)
 
 
 def cast(x, dtype):
@@ -131,7 +134,10 @@ def logsumexp(x, axis=None, keepdims=False):
 
 def log_softmax(x, axis=-1):
     r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
+    # where x - logsumexp(x) would subtract two nearly equal large numbers.
+    shifted = x - x.max(axis=axis, keepdims=True).detach()
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
 def softmax(x, axis=-1):
@@ -157,6 +163,13 @@ def matmul(a, b):
     """
     _tensor(a, "matmul")
     _tensor(b, "matmul")
+    # Checked here, before 1-D operands are reshaped, so the message names the user's shapes.
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
+        raise ValueError(
+            f"matmul: expected the last axis of a to match the "
+            f"{'only' if b.ndim == 1 else 'second-to-last'} axis of b, "
+            f"got shapes {a.shape} and {b.shape}"
+        )
     if a.ndim == 1 and b.ndim == 1:
         return MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
     if a.ndim == 1:

@@ -1,0 +1,319 @@
+r"""Saving and loading state dicts as ``.npz`` files, never with pickle.
+
+:func:`save` writes a nested dict of arrays and plain values (a model's and an
+optimiser's state dicts, an epoch counter...) and :func:`load` reads it back.
+Loading a file can never run code: nothing is ever unpickled.
+
+The file format (version 1)
+---------------------------
+An ``.npz`` file is a zip archive of ``.npy`` arrays, so NumPy alone can read
+one. Each leaf of the nested dict becomes one entry, named by its path of keys
+joined with ``/``::
+
+    {"model": {"lstm.weight_ih_l0": w}, "optim": {"state": {"0": {"step": 3}}}}
+
+is stored as the entries ``model/lstm.weight_ih_l0`` and ``optim/state/0/step:int``.
+
+- Each key is percent-encoded (:func:`urllib.parse.quote` with no safe
+  characters): ``/``, ``:`` and ``%`` inside a key become ``%2F``, ``%3A`` and
+  ``%25``, so they never clash with the separators; letters, digits and ``_.-~``
+  stay readable.
+- Arrays are stored as host (NumPy) arrays under their bare name, so
+  ``numpy.load(path)["model/lstm.weight_ih_l0"]`` works. Their dtype must be
+  boolean or numeric.
+- Every other leaf is stored as a small array, and its name ends in a type tag:
+  ``:int`` (0-d int64), ``:float`` (0-d float64), ``:bool``, ``:str`` (0-d
+  unicode), ``:none``, ``:list`` (a flat list or tuple of numbers as a 1-d
+  array: bool if all are bools, int64 if all are ints, else float64; it loads
+  as a list) and ``:dict`` (an empty dict, which would otherwise leave no entry).
+- The entry ``minigrad:format`` holds the format version, ``1``. A file
+  without it was not written by :func:`save` and is refused.
+
+Paths are taken literally: ``save`` writes exactly ``path`` (unlike
+:func:`numpy.savez`, it never appends ``.npz``) and ``load`` reads exactly ``path``.
+
+This module imports NumPy directly: the file format is host-side I/O, not array
+maths (which goes through each backend's ``xp``).
+"""
+
+import contextlib
+import numbers
+import os
+import secrets
+import urllib.parse
+import zipfile
+import zlib
+
+import numpy
+from numpy.lib import format as npy_format
+
+from minigrad import backends
+from minigrad.errors import SerializationError
+
+__all__ = ["FORMAT_VERSION", "load", "save"]
+
+FORMAT_ENTRY = "minigrad:format"
+FORMAT_VERSION = 1
+# Every .npz file starts with a zip local-file header (or, if empty, the end-of-archive record).
+_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
+_ARRAY_KINDS = "biufc"   # bool, signed and unsigned int, float, complex
+_NO_PAYLOAD = numpy.zeros(0, dtype=numpy.int8)   # stored for the tags that carry no data
+_SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+
+
+def save(obj, path):
+    """Write the nested dict ``obj`` to the file ``path`` as an ``.npz`` archive.
+
+    The file is written to a temporary file in the same directory, flushed and
+    synced to disk, then renamed onto ``path`` in one step: ``path`` holds either
+    its old contents or the complete new file, never half of one. If anything
+    fails, the temporary file is removed and the exception propagates.
+
+    Parameters
+    ----------
+    obj : dict
+        Nested dicts with str keys whose leaves are arrays (NumPy, CuPy or any
+        registered backend's; saved as host arrays), ints, floats, bools, strs,
+        ``None``, flat lists of numbers, or empty dicts.
+    path : str or os.PathLike
+        The file to write, used exactly as given (no suffix is added).
+
+    Raises
+    ------
+    TypeError
+        If ``obj`` is not a dict, or holds a non-str key or an unsupported value
+        (the message names its key and type).
+    ValueError
+        If an int does not fit in int64.
+    """
+    if not isinstance(obj, dict):
+        raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
+    entries = {FORMAT_ENTRY: numpy.array(FORMAT_VERSION, dtype=numpy.int64)}
+    _flatten(obj, "", entries)
+    path = os.fsdecode(path)
+    descriptor, temporary = _create_temporary(path)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            _write_archive(file, entries)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        raise
+
+
+def load(path):
+    """Read a file written by :func:`save` and return its nested dict.
+
+    Arrays come back as NumPy arrays, whatever backend they were saved from;
+    :meth:`minigrad.optim.Optimizer.load_state_dict` and
+    :meth:`minigrad.nn.Module.load_state_dict` move them to their parameters'
+    backends. Tuples come back as lists.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read, used exactly as given.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    minigrad.SerializationError
+        If the file is not an ``.npz`` archive, is truncated or corrupt, was not
+        written by :func:`save`, or holds pickled objects (which are refused
+        before any of them is unpickled). A ``ValueError`` subclass.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
+    >>> mg.save({"model": {"w": mg.ones(2).data}, "epoch": 4}, path)
+    >>> mg.load(path)
+    {'model': {'w': array([1., 1.], dtype=float32)}, 'epoch': 4}
+    """
+    path = os.fsdecode(path)
+    _check_signature(path)
+    try:
+        archive = numpy.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+        raise SerializationError(f"load: expected a complete .npz archive at {path!r}, got one "
+                                 f"that cannot be opened ({err}); it may be truncated") from err
+    with archive:
+        entries = _read_entries(archive, path)
+    return _unflatten(entries, path)
+
+
+def _flatten(tree, prefix, entries):
+    """Add to ``entries`` one named array per leaf of the nested dict ``tree``."""
+    for key, value in tree.items():
+        if not isinstance(key, str):
+            where = f"under {prefix[:-1]!r}" if prefix else "at the top level"
+            raise TypeError(f"save: expected str keys, got the {type(key).__name__} key "
+                            f"{key!r} {where}")
+        name = prefix + urllib.parse.quote(key, safe="")
+        if isinstance(value, dict) and value:
+            _flatten(value, name + "/", entries)
+        else:
+            tag, array = _encode(value, name)
+            entries[f"{name}:{tag}" if tag else name] = array
+
+
+def _encode(value, name):
+    """Return the type tag (``""`` for arrays) and the host array that store ``value``."""
+    host = _host_array(value)
+    if host is not None:
+        if host.dtype.kind not in _ARRAY_KINDS:
+            raise TypeError(f"save: expected an array of numbers or booleans at key {name!r}, "
+                            f"got dtype {host.dtype}")
+        return "", host
+    if value is None or (isinstance(value, dict) and not value):
+        return ("none" if value is None else "dict"), _NO_PAYLOAD
+    if isinstance(value, (bool, numpy.bool_)):
+        return "bool", numpy.array(bool(value))
+    if isinstance(value, numbers.Integral):
+        return "int", _array(int(value), numpy.int64, name)
+    if isinstance(value, numbers.Real):
+        return "float", numpy.array(float(value), dtype=numpy.float64)
+    if isinstance(value, str):
+        return "str", numpy.array(value)
+    if isinstance(value, (list, tuple)):
+        return "list", _number_list(value, name)
+    raise TypeError(f"save: unsupported value at key {name!r}: expected an array, int, float, "
+                    f"bool, str, None, list of numbers or dict, got {type(value).__name__}")
+
+
+def _host_array(value):
+    """Return ``value`` as a NumPy array if it is an array of some backend, else ``None``."""
+    if isinstance(value, numpy.ndarray):
+        return value
+    owner = backends.of(value)
+    return None if owner is None else owner.to_host(value)
+
+
+def _number_list(values, name):
+    """Return a flat list of numbers as a 1-d bool, int64 or float64 array."""
+    if not all(isinstance(v, (numbers.Real, numpy.bool_)) for v in values):
+        kinds = sorted({type(v).__name__ for v in values})
+        raise TypeError(f"save: expected a flat list of numbers at key {name!r}, "
+                        f"got one holding {kinds}")
+    if values and all(isinstance(v, (bool, numpy.bool_)) for v in values):
+        return numpy.array(values, dtype=numpy.bool_)
+    if all(isinstance(v, numbers.Integral) for v in values):
+        return _array(values, numpy.int64, name)
+    return numpy.array(values, dtype=numpy.float64)
+
+
+def _array(value, dtype, name):
+    """Return ``numpy.array(value, dtype)``, naming the key if an int does not fit."""
+    try:
+        return numpy.array(value, dtype=dtype)
+    except OverflowError as err:
+        raise ValueError(f"save: expected ints that fit in int64 at key {name!r}, "
+                         f"got {value!r} ({err})") from None
+
+
+def _create_temporary(path):
+    """Create a new, uniquely named file next to ``path``; return its descriptor and name.
+
+    Same directory, so :func:`os.replace` is an atomic rename. ``os.open`` with mode
+    0o666 lets the umask set the permissions, as for any new file
+    (:func:`tempfile.mkstemp` would make the saved file private to its owner).
+    """
+    directory, name = os.path.split(path)
+    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    return os.open(temporary, flags, 0o666), temporary
+
+
+def _write_archive(file, entries):
+    """Write ``entries`` (name -> host array) to ``file`` in :func:`numpy.savez`'s layout.
+
+    Not ``numpy.savez`` itself: it takes entry names as keyword arguments, so a key
+    called ``file`` or ``allow_pickle`` would collide with its own parameters.
+    """
+    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in entries.items():
+            with archive.open(name + ".npy", "w", force_zip64=True) as member:
+                npy_format.write_array(member, array, allow_pickle=False)
+
+
+def _check_signature(path):
+    """Raise :class:`SerializationError` unless ``path`` starts like a zip archive."""
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if start not in _ZIP_SIGNATURES:
+        got = f"a file starting with {start!r}" if start else "an empty file"
+        raise SerializationError(f"load: expected an .npz archive written by mg.save (a zip "
+                                 f"file, starting with b'PK\\x03\\x04') at {path!r}, got {got}")
+
+
+def _read_entries(archive, path):
+    """Return the archive's arrays by entry name, after checking that :func:`save` wrote it."""
+    names = archive.files
+    if FORMAT_ENTRY not in names:
+        raise SerializationError(
+            f"load: expected an .npz archive written by mg.save at {path!r}, got one without a "
+            f"{FORMAT_ENTRY!r} entry (its entries include {names[:5]}); "
+            "read other .npz files with numpy.load"
+        )
+    version = _read_entry(archive, FORMAT_ENTRY, path)
+    if version.shape != () or version.item() != FORMAT_VERSION:
+        raise SerializationError(f"load: expected format version {FORMAT_VERSION} in {path!r}, "
+                                 f"got {version.tolist()!r} (written by a newer minigrad?)")
+    return {name: _read_entry(archive, name, path) for name in names if name != FORMAT_ENTRY}
+
+
+def _read_entry(archive, name, path):
+    """Read one entry as a plain array; object arrays are refused before any unpickling."""
+    try:
+        array = archive[name]
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error) as err:
+        raise SerializationError(
+            f"load: expected entry {name!r} of {path!r} to be a plain array of numbers, got one "
+            f"that cannot be read safely ({err}); mg.save never pickles and mg.load never "
+            "unpickles, so the file is truncated, corrupt or was not written by mg.save"
+        ) from err
+    if not isinstance(array, numpy.ndarray):   # a zip member that is not a .npy file
+        raise SerializationError(f"load: expected entry {name!r} of {path!r} to be a .npy "
+                                 f"array, got a {type(array).__name__} member")
+    return array
+
+
+def _unflatten(entries, path):
+    """Rebuild the nested dict from entry names (see the module docstring)."""
+    tree = {}
+    for name, array in entries.items():
+        keys, _, tag = name.partition(":")
+        *parents, leaf = [urllib.parse.unquote(part) for part in keys.split("/")]
+        node = tree
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                break
+        if not isinstance(node, dict) or leaf in node:
+            raise SerializationError(f"load: entry {name!r} of {path!r} clashes with another "
+                                     "entry (expected each path of keys once)")
+        node[leaf] = _decode(tag, array, name, path)
+    return tree
+
+
+def _decode(tag, array, name, path):
+    """Return the value that the entry ``name`` stores, going by its type tag."""
+    try:
+        if tag == "":
+            return array
+        if tag in _SCALAR_TYPES and array.ndim == 0:
+            return _SCALAR_TYPES[tag](array.item())
+        if tag == "list" and array.ndim == 1:
+            return array.tolist()
+        if tag in ("none", "dict"):
+            return None if tag == "none" else {}
+    except (TypeError, ValueError) as err:
+        raise SerializationError(f"load: entry {name!r} of {path!r} does not hold a {tag} "
+                                 f"({err})") from err
+    raise SerializationError(f"load: expected entry {name!r} of {path!r} to have a known type tag "
+                             f"{sorted(_SCALAR_TYPES) + ['dict', 'list', 'none']} and shape, "
+                             f"got tag {tag!r} on an array of shape {array.shape}")
