@@ -63,12 +63,16 @@ _state = {"default": "numpy", "seed": None}
 
 
 def get(name):
-    """Return the backend called ``name``.
+    """Return the backend called ``name``, building it on first use.
 
     Parameters
     ----------
     name : str or Backend
         A registered backend's name; a backend object is returned unchanged.
+
+    Returns
+    -------
+    Backend
 
     Raises
     ------
@@ -84,7 +88,9 @@ def get(name):
         return backend
     if name not in _builders:
         known = sorted(set(_builders) | set(_instances))
-        raise ValueError(f"unknown backend {name!r}: expected one of {known}")
+        raise ValueError(
+            f"unknown backend {name!r}: expected one of {known} (available here: {available()})"
+        )
     if name in _errors:
         raise _errors[name]
     try:
@@ -97,7 +103,15 @@ def get(name):
 
 
 def available():
-    """Return the names of the backends that can run on this machine, ``"numpy"`` first."""
+    """Return the names of the backends that can run on this machine, ``"numpy"`` first.
+
+    Building a backend to find out is what imports CuPy, so the first call may take
+    a moment; unavailable backends are simply left out.
+
+    Returns
+    -------
+    list of str
+    """
     names = []
     for name in list(_builders) + [n for n in _instances if n not in _builders]:
         try:
@@ -110,6 +124,19 @@ def available():
 
 def register(backend):
     """Add ``backend`` to the registry under ``backend.name`` (replacing one of that name).
+
+    It is seeded at once if :func:`~minigrad.manual_seed` was called before.
+    See :doc:`/guide/backends` for a worked example.
+
+    Parameters
+    ----------
+    backend : Backend
+        Any object with the members of the protocol (:class:`Backend` lists them).
+
+    Returns
+    -------
+    Backend
+        ``backend`` itself.
 
     Raises
     ------
@@ -131,7 +158,18 @@ def register(backend):
 
 
 def of(array):
-    """Return the backend whose native array type ``array`` has, or ``None``."""
+    """Return the backend whose native array type ``array`` has, or ``None``.
+
+    Only backends built so far are asked, in the order they were built.
+
+    Parameters
+    ----------
+    array : object
+
+    Returns
+    -------
+    Backend or None
+    """
     for backend in _instances.values():
         if backend.is_native(array):
             return backend
@@ -139,28 +177,74 @@ def of(array):
 
 
 def seed_all(seed):
-    """Seed every backend built so far, and those built later, with ``seed``."""
+    """Seed every backend built so far, and those built later, with ``seed``.
+
+    :func:`minigrad.manual_seed` checks its argument and calls this.
+
+    Parameters
+    ----------
+    seed : int
+    """
     _state["seed"] = seed
     for backend in _instances.values():
         backend.seed(seed)
 
 
 def get_default():
-    """Return the backend that factories use when no ``backend=`` is given."""
+    """Return the backend that factories use when no ``backend=`` is given.
+
+    Returns
+    -------
+    Backend
+    """
     return get(_state["default"])
 
 
 def set_default_backend(name):
     """Make ``name`` the backend of tensors created without ``backend=``.
 
-    Raises the same errors as :func:`get` when ``name`` is unknown or unavailable.
+    Also available as ``mg.set_default_backend``.
+
+    Parameters
+    ----------
+    name : str
+
+    Raises
+    ------
+    ValueError, BackendUnavailableError
+        As :func:`get`, when ``name`` is unknown or cannot run here; the default
+        is then unchanged.
     """
     _state["default"] = get(name).name
 
 
 @contextlib.contextmanager
 def default_backend(name):
-    """Within the ``with`` block, create tensors on backend ``name`` by default."""
+    """Within the ``with`` block, create tensors on backend ``name`` by default.
+
+    Also available as ``mg.default_backend``. The previous default comes back when
+    the block ends, even by an exception.
+
+    Parameters
+    ----------
+    name : str
+
+    Yields
+    ------
+    Backend
+        The backend called ``name``.
+
+    Raises
+    ------
+    ValueError, BackendUnavailableError
+        As :func:`get`.
+
+    Examples
+    --------
+    >>> with mg.default_backend("numpy"):
+    ...     mg.zeros(2).backend
+    'numpy'
+    """
     previous = _state["default"]
     set_default_backend(name)
     try:

@@ -86,6 +86,8 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
 
 def _to_leaf(t, g, targets, found):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad()."""
+    if g.dtype != t.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
+        g = g.to(t.dtype)
     if targets is None:
         t.grad = g if t.grad is None else t.grad + g
     elif id(t) in targets:

@@ -17,11 +17,15 @@ _ALL = {d.name: d for d in (float32, float64, int32, int64, bool_)}
 def as_dtype(dtype):
     """Return the minigrad dtype that ``dtype`` names (a dtype, its name, or a NumPy type).
 
+    ``None`` means the default, ``float32`` (NumPy alone would read it as float64).
+
     Raises
     ------
     TypeError
         If ``dtype`` is none of ``float32, float64, int32, int64, bool``.
     """
+    if dtype is None:
+        return float32
     try:
         found = _ALL.get(numpy.dtype(dtype).name)
     except TypeError:

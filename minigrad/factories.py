@@ -76,29 +76,116 @@ def _filled(size, value, dtype, backend, requires_grad, op):
 
 
 def zeros(*size, dtype=float32, backend=None, requires_grad=False):
-    """A tensor of zeros of the given size (varargs or a tuple)."""
+    """A tensor of zeros of the given size: ``mg.zeros(2, 3)`` or ``mg.zeros((2, 3))``.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+        The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
+    dtype : dtype
+        Defaults to ``float32``.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If a size is not a non-negative int, or the dtype is not one of minigrad's.
+    """
     return _filled(size, 0, dtype, backend, requires_grad, "zeros")
 
 
 def ones(*size, dtype=float32, backend=None, requires_grad=False):
-    """A tensor of ones of the given size (varargs or a tuple)."""
+    """A tensor of ones of the given size: ``mg.ones(2, 3)`` or ``mg.ones((2, 3))``.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+        The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
+    dtype : dtype
+        Defaults to ``float32``.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If a size is not a non-negative int, or the dtype is not one of minigrad's.
+    """
     return _filled(size, 1, dtype, backend, requires_grad, "ones")
 
 
 def full(shape, value, dtype=float32, backend=None, requires_grad=False):
-    """A tensor of ``shape`` (an int or a tuple) filled with ``value``."""
+    """A tensor of ``shape`` filled with ``value``.
+
+    Parameters
+    ----------
+    shape : int or tuple of int
+    value : number
+    dtype : dtype
+        Defaults to ``float32``.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If a size is not a non-negative int, or the dtype is not one of minigrad's.
+    """
     shape = (shape,) if isinstance(shape, int) else shape
     return _filled((shape,), value, dtype, backend, requires_grad, "full")
 
 
 def zeros_like(t, dtype=None, backend=None, requires_grad=False):
-    """Zeros of ``t``'s shape, dtype and backend (unless given)."""
+    """Zeros of ``t``'s shape, dtype and backend (unless given).
+
+    Parameters
+    ----------
+    t : Tensor
+        The tensor whose shape (and, by default, dtype and backend) to copy.
+    dtype, backend, requires_grad
+        As in :func:`zeros`; ``dtype`` and ``backend`` default to ``t``'s.
+
+    Returns
+    -------
+    Tensor
+    """
     return _filled((t.shape,), 0, dtype or t.dtype, backend or t.backend, requires_grad,
                    "zeros_like")
 
 
 def ones_like(t, dtype=None, backend=None, requires_grad=False):
-    """Ones of ``t``'s shape, dtype and backend (unless given)."""
+    """Ones of ``t``'s shape, dtype and backend (unless given).
+
+    Parameters
+    ----------
+    t : Tensor
+        The tensor whose shape (and, by default, dtype and backend) to copy.
+    dtype, backend, requires_grad
+        As in :func:`ones`; ``dtype`` and ``backend`` default to ``t``'s.
+
+    Returns
+    -------
+    Tensor
+    """
     return _filled((t.shape,), 1, dtype or t.dtype, backend or t.backend, requires_grad,
                    "ones_like")
 
@@ -112,12 +199,60 @@ def _random(draw, size, dtype, backend, requires_grad, op):
 
 
 def randn(*size, dtype=float32, backend=None, requires_grad=False):
-    """Samples of the standard normal distribution (see :func:`manual_seed`)."""
+    r"""Samples of the standard normal distribution :math:`\mathcal{N}(0, 1)`.
+
+    Drawn by the backend's own generator, on its device; :func:`manual_seed` makes
+    them repeatable.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+        The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
+    dtype : dtype
+        Defaults to ``float32``; must be floating.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If a size is not a non-negative int, or ``dtype`` is not floating.
+    """
     return _random("randn", size, dtype, backend, requires_grad, "randn")
 
 
 def rand(*size, dtype=float32, backend=None, requires_grad=False):
-    """Samples of the uniform distribution on :math:`[0, 1)` (see :func:`manual_seed`)."""
+    """Samples of the uniform distribution on :math:`[0, 1)`.
+
+    Drawn by the backend's own generator, on its device; :func:`manual_seed` makes
+    them repeatable.
+
+    Parameters
+    ----------
+    *size : int or tuple of int
+        The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
+    dtype : dtype
+        Defaults to ``float32``; must be floating.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If a size is not a non-negative int, or ``dtype`` is not floating.
+    """
     return _random("rand", size, dtype, backend, requires_grad, "rand")
 
 
@@ -125,6 +260,25 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
     """Evenly spaced values in ``[start, stop)``, NumPy style.
 
     The dtype defaults to ``int64`` when every argument is an int, else ``float32``.
+
+    Parameters
+    ----------
+    start : number
+        The first value; the end when ``stop`` is omitted (``arange(5)`` is 0 to 4).
+    stop : number, optional
+        The end, excluded.
+    step : number
+    dtype : dtype
+        Defaults to ``int64`` or ``float32`` (see above).
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+        1-D.
     """
     if stop is None:
         start, stop = 0, start
@@ -136,13 +290,45 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
 
 
 def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):
-    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``)."""
+    """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``).
+
+    Parameters
+    ----------
+    n : int
+        Rows.
+    m : int, optional
+        Columns; ``n`` when omitted.
+    dtype : dtype
+        Defaults to ``float32``.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+        ``(n, m)``, ones on the diagonal.
+    """
     target = _backend(backend)
     return _finish(target.xp.eye(n, m, dtype=as_dtype(dtype)), target, requires_grad)
 
 
 def manual_seed(seed):
-    """Seed the random generators of every backend, for reproducible draws and inits."""
+    """Seed the random generators of every backend, for reproducible draws and inits.
+
+    Backends built later (CuPy on first use) are seeded too.
+
+    Parameters
+    ----------
+    seed : int
+        A non-negative integer.
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is not a non-negative int.
+    """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"manual_seed: expected a non-negative int, got {seed!r}")
     backends.seed_all(seed)

@@ -1,7 +1,7 @@
 """Grad mode: whether operations are recorded on the tape.
 
-A single switch, read by :meth:`~minigrad.function.Function.apply` on every op; ``no_grad`` turns it
-off for inference and for the first-order backward pass itself.
+A single switch, read by :meth:`~minigrad.function.Function.apply` on every op;
+``no_grad`` turns it off for inference and for the first-order backward pass itself.
 """
 
 
@@ -25,6 +25,18 @@ class set_grad_enabled:
 
     It also works as a decorator, like its subclasses :class:`no_grad` and
     :class:`enable_grad`.
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to record operations inside the block.
+
+    Examples
+    --------
+    >>> x = mg.tensor([1.0], requires_grad=True)
+    >>> with mg.set_grad_enabled(False):
+    ...     (x * 2).requires_grad
+    False
     """
 
     def __init__(self, enabled):

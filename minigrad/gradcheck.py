@@ -1,5 +1,6 @@
 r"""Checking analytic gradients against finite differences."""
 
+import math
 import random
 
 from minigrad import autograd
@@ -90,8 +91,10 @@ def _compare(i, shape, analytic, numeric, atol, rtol):
     worst, worst_excess = None, 0.0
     for j, (a, n) in enumerate(zip(analytic, numeric)):
         excess = abs(a - n) - (atol + rtol * abs(n))
-        if excess > worst_excess or excess != excess:  # a NaN on either side fails too
-            worst, worst_excess = j, excess if excess == excess else float("inf")
+        if math.isnan(excess):  # a NaN on either side fails too
+            excess = math.inf
+        if excess > worst_excess:
+            worst, worst_excess = j, excess
     if worst is not None:
         index = _unravel(worst, shape)
         raise GradcheckError(

@@ -1,7 +1,7 @@
 r"""Saving and loading state dicts as ``.npz`` files, never with pickle.
 
-:func:`save` writes a nested dict of arrays and plain values (a model's and an
-optimiser's state dicts, an epoch counter...) and :func:`load` reads it back.
+:func:`~minigrad.save` writes a nested dict of arrays and plain values (a model's and an
+optimiser's state dicts, an epoch counter...) and :func:`~minigrad.load` reads it back.
 Loading a file can never run code: nothing is ever unpickled.
 
 The file format (version 1)
@@ -27,7 +27,7 @@ is stored as the entries ``model/lstm.weight_ih_l0`` and ``optim/state/0/step:in
   array: bool if all are bools, int64 if all are ints, else float64; it loads
   as a list) and ``:dict`` (an empty dict, which would otherwise leave no entry).
 - The entry ``minigrad:format`` holds the format version, ``1``. A file
-  without it was not written by :func:`save` and is refused.
+  without it was not written by :func:`~minigrad.save` and is refused.
 
 Paths are taken literally: ``save`` writes exactly ``path`` (unlike
 :func:`numpy.savez`, it never appends ``.npz``) and ``load`` reads exactly ``path``.
@@ -105,7 +105,7 @@ def save(obj, path):
 
 
 def load(path):
-    """Read a file written by :func:`save` and return its nested dict.
+    """Read a file written by :func:`~minigrad.save` and return its nested dict.
 
     Arrays come back as NumPy arrays, whatever backend they were saved from;
     :meth:`minigrad.optim.Optimizer.load_state_dict` and
@@ -123,7 +123,7 @@ def load(path):
         If there is no file at ``path``.
     minigrad.SerializationError
         If the file is not an ``.npz`` archive, is truncated or corrupt, was not
-        written by :func:`save`, or holds pickled objects (which are refused
+        written by :func:`~minigrad.save`, or holds pickled objects (which are refused
         before any of them is unpickled). A ``ValueError`` subclass.
 
     Examples

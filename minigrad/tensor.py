@@ -121,11 +121,20 @@ class Tensor:
     # ---- conversions ------------------------------------------------------------------
 
     def numpy(self):
-        """Return the data as a :class:`numpy.ndarray` (copied off the GPU when needed)."""
+        """Return the data as a :class:`numpy.ndarray` (copied off the GPU when needed).
+
+        On the NumPy backend the array is the tensor's own data, not a copy.
+        """
         return self._backend.to_host(self._data)
 
     def item(self):
-        """Return the single element of a one-element tensor as a Python number."""
+        """Return the single element of a one-element tensor as a Python number.
+
+        Raises
+        ------
+        ValueError
+            If the tensor has more than one element.
+        """
         if self._data.size != 1:
             raise ValueError(f"item: expected a tensor with one element, got shape {self.shape}")
         return self._data.item()
@@ -149,6 +158,26 @@ class Tensor:
 
         ``t.to("cupy")``, ``t.to(mg.float64)`` and ``t.to(backend=..., dtype=...)`` all
         work. The move is differentiable; it returns ``self`` when nothing changes.
+
+        Parameters
+        ----------
+        target : str or dtype, optional
+            A backend's name, or a dtype (dtype names such as ``"float64"`` count as dtypes).
+        backend : str, optional
+            The backend to copy to.
+        dtype : dtype, optional
+            The dtype to convert to; differentiable between floating types.
+
+        Returns
+        -------
+        Tensor
+
+        Raises
+        ------
+        ValueError
+            If no backend of that name is registered.
+        BackendUnavailableError
+            If the backend cannot run on this machine.
         """
         if target is not None:
             # A string names a dtype ("float64") or else a backend, so that an unknown or
@@ -167,13 +196,25 @@ class Tensor:
         return out
 
     def detach(self):
-        """Return a tensor that shares this data but is cut from the graph."""
+        """Return a tensor that shares this data but is cut from the graph.
+
+        The result is a leaf with ``requires_grad=False``: no gradient flows back
+        through it. Truncated backpropagation through time relies on this.
+        """
         return Tensor(self._data, self._backend)
 
     # ---- gradients --------------------------------------------------------------------
 
     def requires_grad_(self, requires_grad=True):
-        """Set ``requires_grad`` on a leaf in place and return it."""
+        """Set ``requires_grad`` on a leaf in place and return it.
+
+        Raises
+        ------
+        RuntimeError
+            If the tensor is not a leaf (use ``.detach().requires_grad_()``).
+        TypeError
+            If the dtype is not floating point.
+        """
         if self._node is not None:
             raise RuntimeError(
                 "requires_grad_: expected a leaf tensor; this one was computed by an op. "
@@ -187,7 +228,13 @@ class Tensor:
         return self
 
     def retain_grad(self):
-        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward; return ``self``.
+
+        Raises
+        ------
+        RuntimeError
+            If the tensor does not require grad.
+        """
         if not self.requires_grad:
             raise RuntimeError("retain_grad: expected a tensor that requires grad")
         node = self._node
@@ -212,6 +259,15 @@ class Tensor:
             Keep the graph for another backward (it is freed otherwise).
         create_graph : bool
             Record the backward pass itself, for second derivatives.
+
+        Raises
+        ------
+        RuntimeError
+            If ``grad`` is omitted for a non-scalar, if this tensor does not require
+            grad, or (:class:`~minigrad.GraphFreedError`) if an earlier backward freed
+            the graph.
+        ValueError
+            If ``grad`` does not have this tensor's shape.
         """
         _autograd.backward(self, grad, retain_graph, create_graph)
 
@@ -283,71 +339,123 @@ class Tensor:
     # ---- methods ------------------------------------------------------------------------
 
     def exp(self):
-        """:math:`e^x`, elementwise."""
+        """:math:`e^x`, elementwise; see :func:`minigrad.exp`."""
         return _ops.exp(self)
 
     def log(self):
-        """Natural logarithm, elementwise."""
+        """Natural logarithm, elementwise; see :func:`minigrad.log`."""
         return _ops.log(self)
 
     def tanh(self):
-        """Hyperbolic tangent, elementwise."""
+        """Hyperbolic tangent, elementwise; see :func:`minigrad.tanh`."""
         return _ops.tanh(self)
 
     def sigmoid(self):
-        r""":math:`\sigma(x) = 1 / (1 + e^{-x})`, elementwise."""
+        r""":math:`\sigma(x) = 1 / (1 + e^{-x})`, elementwise; see :func:`~minigrad.sigmoid`."""
         return _ops.sigmoid(self)
 
     def relu(self):
-        r""":math:`\max(x, 0)`, elementwise."""
+        r""":math:`\max(x, 0)`, elementwise; see :func:`minigrad.relu`."""
         return _ops.relu(self)
 
     def abs(self):
-        """Absolute value, elementwise."""
+        """Absolute value, elementwise; see :func:`minigrad.abs`."""
         return _ops.abs(self)
 
     def sqrt(self):
-        """Square root, elementwise."""
+        """Square root, elementwise; see :func:`minigrad.sqrt`."""
         return _ops.sqrt(self)
 
     def clip(self, min=None, max=None):
-        """Limit the values to ``[min, max]`` (either bound may be ``None``)."""
+        """Limit the values to ``[min, max]`` (a bound may be None); see :func:`minigrad.clip`."""
         return _ops.clip(self, min, max)
 
     def sum(self, axis=None, keepdims=False):
-        """Sum over ``axis`` (all axes when ``None``)."""
+        r"""Sum over ``axis``; :math:`\partial y / \partial x_i = 1`.
+
+        Parameters
+        ----------
+        axis : int or tuple of int, optional
+            The axes to reduce (negative values count from the end); all when ``None``.
+        keepdims : bool
+            Keep each reduced axis, with length 1, so the result broadcasts against ``self``.
+
+        Returns
+        -------
+        Tensor
+            ``self``'s shape without the reduced axes (or with them at length 1).
+        """
         return _ops.sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (all axes when ``None``)."""
+        """Mean over ``axis`` (composite: a sum divided by the count).
+
+        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        """
         return _ops.mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
-        """Largest values over ``axis`` (values only, NumPy style)."""
+        """Largest values over ``axis`` (values only, NumPy style); ties share the gradient.
+
+        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        """
         return _ops.max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False):
-        """Smallest values over ``axis`` (values only, NumPy style)."""
+        """Smallest values over ``axis`` (values only, NumPy style); ties share the gradient.
+
+        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        """
         return _ops.min(self, axis, keepdims)
 
     def argmax(self, axis=None):
-        """Indices of the largest values over ``axis`` (not differentiable)."""
+        """Indices of the largest values over ``axis`` (not differentiable).
+
+        Parameters
+        ----------
+        axis : int, optional
+            The axis to search; the flattened tensor when ``None``.
+
+        Returns
+        -------
+        Tensor
+            ``int64`` indices, of ``self``'s shape without ``axis`` (0-d when ``None``).
+        """
         return _ops.argmax(self, axis)
 
     def argmin(self, axis=None):
-        """Indices of the smallest values over ``axis`` (not differentiable)."""
+        """Indices of the smallest values over ``axis`` (not differentiable), as :meth:`argmax`."""
         return _ops.argmin(self, axis)
 
     def reshape(self, *shape):
-        """This tensor with a new shape, given as varargs or one tuple (``-1`` allowed)."""
+        """This tensor with a new shape, given as varargs or one tuple (``-1`` allowed).
+
+        ``x.reshape(2, 3)`` and ``x.reshape((2, 3))`` are the same; the gradient is
+        reshaped back.
+
+        Raises
+        ------
+        ValueError
+            If the new shape holds a different number of elements.
+        """
         return _ops.reshape(self, *shape)
 
     def broadcast_to(self, shape):
-        """This tensor broadcast to ``shape`` (NumPy rules); the gradient is summed back."""
+        """This tensor broadcast to ``shape`` (NumPy rules); the gradient is summed back.
+
+        Raises
+        ------
+        ValueError
+            If ``self.shape`` cannot broadcast to ``shape``.
+        """
         return _ops.broadcast_to(self, shape)
 
     def transpose(self, *axes):
-        """Permute the axes, NumPy order; reverse them when no axes are given."""
+        """Permute the axes, NumPy order; reverse them when no axes are given.
+
+        ``y = x.transpose(1, 0, 2)`` makes ``y.shape[i] == x.shape[axes[i]]``; the
+        gradient takes the inverse permutation. ``x.T`` is ``x.transpose()``.
+        """
         return _ops.transpose(self, *axes)
 
     def softmax(self, axis=-1):

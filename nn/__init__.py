@@ -1,1 +1,26 @@
-"""minigrad.nn: modules, layers, recurrent cells and losses (built on the engine's public API)."""
+r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's public API.
+
+>>> from minigrad import nn
+>>> lstm = nn.LSTM(3, 8)
+>>> head = nn.Linear(8, 1)
+>>> output, (h_n, c_n) = lstm(mg.randn(5, 2, 3))     # (T, B, I)
+>>> loss = nn.F.mse_loss(head(output[-1]), mg.zeros(2, 1))
+>>> loss.backward()
+>>> lstm.weight_hh_l0.grad.shape
+(32, 8)
+"""
+
+from . import functional, init, utils
+from .activation import Dropout, ReLU, Sigmoid, Tanh
+from .linear import Embedding, Linear
+from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
+
+F = functional
+
+__all__ = [
+    "GRU", "LSTM", "RNN", "Dropout", "Embedding", "F", "GRUCell", "IncompatibleKeys", "LSTMCell",
+    "Linear", "Module", "ModuleList", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
+    "Sequential", "Sigmoid", "Tanh", "functional", "init", "utils",
+]

@@ -12,14 +12,15 @@ from hypothesis import HealthCheck, settings
 
 import minigrad as mg
 
+# The `backend` fixture only selects the default backend, so reusing it across the
+# examples of one @given test is safe: function_scoped_fixture is not a concern here.
+_SUPPRESSED = [
+    HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture,
+]
 settings.register_profile(
-    "ci", max_examples=25, deadline=None, derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=_SUPPRESSED,
 )
-settings.register_profile(
-    "dev", max_examples=60, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+settings.register_profile("dev", max_examples=60, deadline=None, suppress_health_check=_SUPPRESSED)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 # MINIGRAD_TEST_BACKENDS=cupy runs the suite on one backend only (e.g. on a GPU machine).
@@ -37,3 +38,27 @@ def backend(request):
 def _seeded():
     """Every test starts from the same random state."""
     mg.manual_seed(0)
+
+
+@pytest.fixture
+def isolated_registry(monkeypatch):
+    """The backend registry, restored after the test: register or break backends freely."""
+    registry = mg.backends
+    for name in ("_builders", "_instances", "_errors"):
+        monkeypatch.setattr(registry, name, dict(getattr(registry, name)))
+    monkeypatch.setattr(registry, "_state", dict(registry._state))
+    return registry
+
+
+@pytest.fixture
+def fake_backend(isolated_registry):
+    """A third backend, "fakenp" (NumPy under another name), registered for one test.
+
+    It makes mixing backends testable on a CPU-only machine.
+    """
+    from minigrad.backends.numpy_backend import NumPyBackend
+
+    class FakeNumPy(NumPyBackend):
+        name = "fakenp"
+
+    return isolated_registry.register(FakeNumPy())

@@ -47,7 +47,25 @@ def _shape_args(shape):
 
 
 def clip(x, min=None, max=None):
-    """Limit ``x`` to ``[min, max]``; the gradient is 1 inside and 0 where clipped."""
+    r"""Limit ``x`` to ``[min, max]``; :math:`dy/dx = 1` inside, 0 where clipped.
+
+    Parameters
+    ----------
+    x : Tensor
+    min, max : float, optional
+        The bounds; either may be ``None``, not both. A value equal to a bound
+        counts as inside.
+
+    Returns
+    -------
+    Tensor
+        Of ``x``'s shape.
+
+    Raises
+    ------
+    ValueError
+        If both bounds are ``None``.
+    """
     if min is None and max is None:
         raise ValueError("clip: expected at least one of min and max, got neither")
     # NumPy scalar bounds become Python numbers, which do not promote float32 to float64.
@@ -79,7 +97,25 @@ def compare(name, a, b):
 
 
 def where(cond, a, b):
-    """Choose elementwise from ``a`` where ``cond`` is true, else from ``b`` (broadcasting)."""
+    """Choose elementwise from ``a`` where ``cond`` is true, else from ``b`` (broadcasting).
+
+    Parameters
+    ----------
+    cond : Tensor
+        Booleans, e.g. from a comparison ``x > 0``.
+    a, b : Tensor or float
+        The values; the gradient flows to ``a`` where ``cond`` holds, else to ``b``.
+
+    Returns
+    -------
+    Tensor
+        Of the broadcast shape of the three operands.
+
+    Raises
+    ------
+    TypeError
+        If ``cond`` is not a boolean tensor.
+    """
     _tensor(cond, "where")
     if cond.dtype.kind != "b":
         raise TypeError(f"where: expected a boolean condition, got dtype {cond.dtype}")
@@ -126,6 +162,19 @@ def logsumexp(x, axis=None, keepdims=False):
     Composite: backward comes from its parts. The maximum ``m`` is subtracted before
     exponentiating, :math:`m + \log\sum_i e^{x_i - m}`; it is detached because the
     result does not depend on it.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int or tuple of int, optional
+        The axes to reduce; all when ``None``.
+    keepdims : bool
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+        ``x``'s shape without the reduced axes (or with them at length 1).
     """
     shift = x.max(axis=axis, keepdims=True).detach()
     total = (x - shift).exp().sum(axis=axis, keepdims=keepdims)
@@ -133,7 +182,19 @@ def logsumexp(x, axis=None, keepdims=False):
 
 
 def log_softmax(x, axis=-1):
-    r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts."""
+    r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int
+        The axis that the probabilities sum over (the classes).
+
+    Returns
+    -------
+    Tensor
+        Log-probabilities, of ``x``'s shape.
+    """
     # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
     # where x - logsumexp(x) would subtract two nearly equal large numbers.
     shifted = x - x.max(axis=axis, keepdims=True).detach()
@@ -144,6 +205,17 @@ def softmax(x, axis=-1):
     r""":math:`e^{x_i} / \sum_j e^{x_j}` over ``axis``, shifted by the maximum for stability.
 
     Composite: backward comes from its parts.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int
+        The axis that the probabilities sum over (the classes).
+
+    Returns
+    -------
+    Tensor
+        Probabilities, of ``x``'s shape.
     """
     e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
     return e / e.sum(axis=axis, keepdims=True)
@@ -157,9 +229,27 @@ def _axis_arg(axis):
 
 
 def matmul(a, b):
-    """Matrix product with NumPy's rules; 1-D operands are promoted, then the axis dropped.
+    r"""Matrix product with NumPy's rules; 1-D operands are promoted, then the axis dropped.
 
-    Composite for 1-D operands (a reshape around the primitive).
+    Composite for 1-D operands (a reshape around the primitive). The backward
+    rules are :math:`\bar a = \bar y\, b^\top` and :math:`\bar b = a^\top \bar y`.
+
+    Parameters
+    ----------
+    a : Tensor
+        ``(..., n, k)``, or ``(k,)``.
+    b : Tensor
+        ``(..., k, m)``, or ``(k,)``; leading axes broadcast against ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``(..., n, m)``, without ``n`` or ``m`` for a 1-D operand.
+
+    Raises
+    ------
+    ValueError
+        If the inner sizes differ or an operand is 0-d (the message names both shapes).
     """
     _tensor(a, "matmul")
     _tensor(b, "matmul")
@@ -229,21 +319,65 @@ def _tensor_list(tensors, op):
     return [_tensor(t, op) for t in tensors]
 
 
+def _check_axis(op, axis, ndim, shape):
+    """Raise a ValueError unless ``axis`` is one of ``ndim`` axes (negatives counting back)."""
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions, shape {shape}")
+
+
 def concat(tensors, axis=0):
-    """Join a sequence of tensors along an existing ``axis``."""
-    return Concat.apply(*_tensor_list(tensors, "concat"), axis=axis)
+    """Join a sequence of tensors along an existing ``axis``; one node, its backward a split.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        Equal shapes except along ``axis``, on one backend.
+    axis : int
+
+    Returns
+    -------
+    Tensor
+
+    Raises
+    ------
+    TypeError
+        If ``tensors`` is empty or not a sequence of Tensors.
+    ValueError
+        If ``axis`` is out of range or the shapes do not fit.
+    """
+    tensors = _tensor_list(tensors, "concat")
+    _check_axis("concat", axis, tensors[0].ndim, tensors[0].shape)
+    return Concat.apply(*tensors, axis=axis)
 
 
 def stack(tensors, axis=0):
     """Join a sequence of equally shaped tensors along a new ``axis``.
 
     Composite: each tensor gets a new axis of length 1 (a reshape), then one concat.
+
+    Parameters
+    ----------
+    tensors : sequence of Tensor
+        All of one shape ``S``.
+    axis : int
+        Where the new axis goes, in ``0 .. len(S)`` (negatives count from the end).
+
+    Returns
+    -------
+    Tensor
+        ``S`` with ``len(tensors)`` inserted at ``axis``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or ``axis`` is out of range.
     """
     tensors = _tensor_list(tensors, "stack")
     shape = tensors[0].shape
     for t in tensors:
         if t.shape != shape:
             raise ValueError(f"stack: expected tensors of one shape, got {shape} and {t.shape}")
+    _check_axis("stack", axis, len(shape) + 1, shape)  # the modulo below would wrap silently
     position = axis % (len(shape) + 1)
     expanded = shape[:position] + (1,) + shape[position:]
     return concat([t.reshape(expanded) for t in tensors], axis=position)
@@ -251,10 +385,31 @@ def stack(tensors, axis=0):
 
 def split(x, indices_or_sections, axis=0):
     """Split ``x`` into a tuple of tensors, NumPy style: a number of equal sections,
-    or the indices where each piece ends."""
+    or the indices where each piece ends.
+
+    One node with several outputs; its backward is one concat (zeros for unused pieces).
+
+    Parameters
+    ----------
+    x : Tensor
+    indices_or_sections : int or sequence of int
+        ``n`` equal sections (``x.shape[axis]`` must divide by ``n``), or the
+        positions where cuts go: ``[2, 5]`` gives ``x[:2]``, ``x[2:5]``, ``x[5:]``.
+    axis : int
+
+    Returns
+    -------
+    tuple of Tensor
+
+    Raises
+    ------
+    ValueError
+        If equal sections are impossible or ``axis`` is out of range.
+    """
     if not isinstance(indices_or_sections, int):
         indices_or_sections = [int(i) for i in indices_or_sections]
-    return Split.apply(_tensor(x, "split"), indices_or_sections=indices_or_sections, axis=axis)
+    _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
+    return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 
 to_backend = to_backend

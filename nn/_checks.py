@@ -1,0 +1,90 @@
+"""Checks at the public boundary of the layers: each error says what was expected and what came.
+
+``owner`` is the name that starts every message (``"LSTMCell"``, ``"Linear"``), so the
+user sees at once which module refused the value.
+"""
+
+import minigrad as mg
+
+
+def positive_int(owner, name, value):
+    """Return ``value`` if it is a positive int, else raise naming the argument."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{owner}: expected {name} to be a positive int, got {value!r}")
+    return value
+
+
+def probability(owner, name, value):
+    """Return ``value`` as a float if it lies in ``[0, 1]``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"{owner}: expected {name} to be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def tensor(owner, name, value):
+    """Raise unless ``value`` is a Tensor."""
+    if not isinstance(value, mg.Tensor):
+        raise TypeError(f"{owner}: expected {name} to be a Tensor, got {type(value).__name__}")
+
+
+def dims(owner, x, allowed):
+    """Raise unless ``x.ndim`` is one of ``allowed`` (a tuple of ints)."""
+    if x.ndim not in allowed:
+        expected = " or ".join(str(n) for n in allowed)
+        raise ValueError(f"{owner}: expected input of {expected} dimensions, got {x.ndim}")
+
+
+def features(owner, x, size, size_name):
+    """Raise unless the last axis of ``x`` has ``size`` elements."""
+    if x.ndim == 0 or x.shape[-1] != size:
+        got = x.shape[-1] if x.ndim else "a scalar"
+        raise ValueError(
+            f"{owner}: expected input with {size} features ({size_name}) in its last axis, "
+            f"got {got} (input shape {x.shape})"
+        )
+
+
+def dtype(owner, name, x, expected):
+    """Raise unless ``x`` has the parameters' dtype (nothing is converted silently)."""
+    if x.dtype != expected:
+        raise TypeError(
+            f"{owner}: expected {name} of dtype {expected} (the parameters' dtype), "
+            f"got {x.dtype}; convert it with .to(mg.{expected})"
+        )
+
+
+def state(owner, names, value, shape, expected_dtype):
+    """Check a recurrent state and return it as a tuple of tensors, one per name in ``names``.
+
+    A single-tensor state (``names == ("h",)``) is a Tensor; a state of several parts
+    (``("h", "c")``) is a tuple of Tensors of one shape.
+    """
+    if len(names) == 1:
+        value = (value,)
+    elif not isinstance(value, (tuple, list)) or len(value) != len(names):
+        raise TypeError(
+            f"{owner}: expected the state as a tuple ({', '.join(names)}), "
+            f"got {type(value).__name__}"
+        )
+    for name, part in zip(names, value):
+        tensor(owner, name, part)
+        if part.shape != shape:
+            raise ValueError(f"{owner}: expected {name} of shape {shape}, got {part.shape}")
+        dtype(owner, name, part, expected_dtype)
+    return tuple(value)
+
+
+def index_range(owner, what, indices, stop):
+    """Raise unless every element of the integer tensor ``indices`` lies in ``[0, stop)``.
+
+    Checked here because CuPy wraps out-of-range indices around instead of raising.
+    """
+    if indices.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: expected integer {what}, got dtype {indices.dtype}")
+    if indices.size == 0:
+        return
+    low, high = int(indices.min()), int(indices.max())
+    if low < 0 or high >= stop:
+        raise IndexError(
+            f"{owner}: expected {what} in [0, {stop}), got values from {low} to {high}"
+        )

@@ -1,0 +1,165 @@
+r"""Stateless functions of the layers and losses (also importable as ``nn.F``).
+
+Each is a composite of minigrad primitives: its backward comes from its parts.
+Losses take a ``reduction`` of ``"mean"``, ``"sum"`` or ``"none"``, as in PyTorch.
+"""
+
+import minigrad as mg
+
+from . import _checks as check
+
+__all__ = [
+    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "linear", "log_softmax",
+    "mse_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+]
+
+tanh = mg.tanh
+sigmoid = mg.sigmoid
+relu = mg.relu
+softmax = mg.softmax
+log_softmax = mg.log_softmax
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def linear(x, weight, bias=None):
+    r""":math:`y = x W^\top + b` over the last axis of ``x``.
+
+    Parameters
+    ----------
+    x : Tensor
+        Shape ``(..., in_features)``.
+    weight : Tensor
+        Shape ``(out_features, in_features)``.
+    bias : Tensor, optional
+        Shape ``(out_features,)``.
+
+    Returns
+    -------
+    Tensor
+        Shape ``(..., out_features)``.
+    """
+    if x.ndim > 2:
+        # Leading axes fold into one, so a single 2-D matrix product does all the work
+        # (and its weight gradient is one product too, not a batch of them to sum).
+        y = linear(x.reshape(-1, x.shape[-1]), weight, bias)
+        return y.reshape(x.shape[:-1] + (weight.shape[0],))
+    y = x @ weight.T
+    return y if bias is None else y + bias
+
+
+def softplus(x):
+    r""":math:`\log(1 + e^x)`, computed as :math:`\operatorname{logsumexp}(0, x)`.
+
+    logsumexp never overflows, and unlike the form :math:`\max(x, 0) + \log(1 + e^{-|x|})`
+    its composite gradient is right at :math:`x = 0` too, where it is :math:`\sigma(0) = 1/2`.
+    """
+    return mg.stack([mg.zeros_like(x), x], axis=-1).logsumexp(axis=-1)
+
+
+def dropout(x, p=0.5, training=True):
+    r"""Inverted dropout: zero elements with probability ``p``, scale the rest by :math:`1/(1-p)`.
+
+    The scaling keeps the expected value of every element unchanged, so evaluation
+    (``training=False``) is the identity and needs no rescaling.
+    """
+    p = check.probability("dropout", "p", p)
+    if not training or p == 0:
+        return x
+    keep = mg.rand(x.shape, dtype=x.dtype, backend=x.backend) >= p
+    scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
+    return x * (keep.to(x.dtype) * scale)
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.mean()
+
+
+def _reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: expected reduction in {_REDUCTIONS}, got {reduction!r}")
+
+
+def _same_shape(op, prediction, target):
+    check.tensor(op, "input", prediction)
+    check.tensor(op, "target", target)
+    if prediction.shape != target.shape:
+        raise ValueError(
+            f"{op}: expected input and target of one shape, got {prediction.shape} and "
+            f"{target.shape}"
+        )
+
+
+def mse_loss(input, target, reduction="mean"):
+    r"""Mean squared error, :math:`\ell_n = (x_n - y_n)^2`, reduced by ``reduction``."""
+    _reduction("mse_loss", reduction)
+    _same_shape("mse_loss", input, target)
+    difference = input - target
+    return _reduce(difference * difference, reduction)
+
+
+def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
+    r"""Binary cross-entropy of :math:`\sigma(x)` against targets :math:`y \in [0, 1]`.
+
+    .. math::
+        \ell_n = -y_n \log\sigma(x_n) - (1 - y_n)\log(1 - \sigma(x_n))
+               = \operatorname{softplus}(x_n) - x_n y_n
+
+    The right-hand form never takes the log of a probability that has rounded to 0,
+    so it stays finite for logits of any size.
+    """
+    _reduction("binary_cross_entropy_with_logits", reduction)
+    _same_shape("binary_cross_entropy_with_logits", logits, targets)
+    return _reduce(softplus(logits) - logits * targets, reduction)
+
+
+def _class_indices(targets, logits, ignore_index):
+    """Check ``targets`` and return it with ignored entries replaced by class 0."""
+    check.tensor("cross_entropy", "targets", targets)
+    if targets.shape != logits.shape[:1]:
+        raise ValueError(
+            f"cross_entropy: expected targets of shape {logits.shape[:1]} for logits of shape "
+            f"{logits.shape}, got {targets.shape}"
+        )
+    if ignore_index is not None:
+        # Any valid class will do at an ignored position: its loss is masked out afterwards.
+        targets = mg.where(targets != ignore_index, targets, 0)
+    check.index_range("cross_entropy", "target classes", targets, logits.shape[1])
+    return targets
+
+
+def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
+    r"""Cross-entropy of class scores against class indices, through a stable log-softmax.
+
+    .. math::
+        \ell_n = -\log \frac{e^{x_{n, y_n}}}{\sum_c e^{x_{n, c}}}
+               = -\operatorname{log\_softmax}(x_n)_{y_n}
+
+    Parameters
+    ----------
+    logits : Tensor
+        Unnormalised scores, shape ``(N, C)``.
+    targets : Tensor
+        Integer classes in ``[0, C)``, shape ``(N,)``.
+    ignore_index : int, optional
+        Targets equal to it contribute no loss and no gradient; ``"mean"`` then divides
+        by the number of the other targets (``nan`` when there are none), as in PyTorch.
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` returns the ``(N,)`` losses, 0 at ignored positions.
+    """
+    _reduction("cross_entropy", reduction)
+    check.tensor("cross_entropy", "logits", logits)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
+    indices = _class_indices(targets, logits, ignore_index)
+    rows = mg.arange(logits.shape[0], backend=logits.backend)
+    losses = -logits.log_softmax(axis=1)[rows, indices]
+    if ignore_index is None:
+        return _reduce(losses, reduction)
+    kept = (targets != ignore_index).to(logits.dtype)
+    losses = losses * kept
+    if reduction == "mean":
+        return losses.sum() / kept.sum()
+    return _reduce(losses, reduction)

@@ -1,0 +1,117 @@
+r"""Layers with a weight matrix: the affine map and the embedding lookup."""
+
+import math
+
+import minigrad as mg
+
+from . import _checks as check
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    r"""The affine map :math:`y = x W^\top + b` over the last axis.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+        Sizes of each input and output vector.
+    bias : bool
+        Whether to learn :math:`b` (``bias`` is ``None`` otherwise).
+    dtype, backend
+        Of the parameters (``mg.float32`` on the default backend unless given).
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(out_features, in_features)``.
+    bias : Parameter or None
+        Shape ``(out_features,)``.
+
+    Notes
+    -----
+    Both are initialised from :math:`\mathcal{U}(-k, k)`, :math:`k = 1/\sqrt{\text{in\_features}}`,
+    as PyTorch does.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer(mg.randn(4, 3)).shape
+    (4, 2)
+    """
+
+    def __init__(self, in_features, out_features, bias=True, *, dtype=mg.float32, backend=None):
+        super().__init__()
+        self.in_features = check.positive_int("Linear", "in_features", in_features)
+        self.out_features = check.positive_int("Linear", "out_features", out_features)
+        self.weight = Parameter(mg.zeros(out_features, in_features, dtype=dtype, backend=backend))
+        self.bias = (Parameter(mg.zeros(out_features, dtype=dtype, backend=backend)) if bias
+                     else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        r"""Draw the weight and bias from :math:`\mathcal{U}(\pm 1/\sqrt{\text{in\_features}})`."""
+        bound = 1.0 / math.sqrt(self.in_features)
+        for parameter in self.parameters():
+            init.uniform_(parameter, -bound, bound)
+
+    def forward(self, x):
+        check.tensor("Linear", "input", x)
+        check.features("Linear", x, self.in_features, "in_features")
+        check.dtype("Linear", "input", x, self.weight.dtype)
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
+
+
+class Embedding(Module):
+    r"""A lookup table: row :math:`i` of ``weight`` is the vector of index :math:`i`.
+
+    The lookup is indexing, ``weight[indices]``; its backward scatters the gradient back
+    into the rows, adding up the contributions of an index that occurs several times.
+
+    Parameters
+    ----------
+    num_embeddings : int
+        How many indices there are.
+    embedding_dim : int
+        The size of each vector.
+    dtype, backend
+        Of the weight.
+
+    Attributes
+    ----------
+    weight : Parameter
+        Shape ``(num_embeddings, embedding_dim)``, initialised from :math:`\mathcal{N}(0, 1)`.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> table = nn.Embedding(10, 4)
+    >>> table(mg.tensor([[1, 2], [2, 9]])).shape
+    (2, 2, 4)
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, *, dtype=mg.float32, backend=None):
+        super().__init__()
+        self.num_embeddings = check.positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = check.positive_int("Embedding", "embedding_dim", embedding_dim)
+        self.weight = Parameter(
+            mg.zeros(num_embeddings, embedding_dim, dtype=dtype, backend=backend)
+        )
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        r"""Draw the weight from :math:`\mathcal{N}(0, 1)`."""
+        init.normal_(self.weight)
+
+    def forward(self, indices):
+        check.tensor("Embedding", "indices", indices)
+        check.index_range("Embedding", "indices", indices, self.num_embeddings)
+        return self.weight[indices]
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"

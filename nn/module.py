@@ -1,0 +1,326 @@
+r"""Modules: objects that own parameters and compose into models.
+
+A :class:`Module`'s attributes are its registry. Assigning a :class:`Parameter` or
+another :class:`Module` to an attribute is all it takes to register it; every
+method below (``parameters``, ``state_dict``, ``to`` ...) simply walks the
+attributes, own parameters first, then each submodule under its attribute name.
+"""
+
+import collections
+
+import minigrad as mg
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+IncompatibleKeys.__doc__ = "The keys that :meth:`Module.load_state_dict` did not match."
+
+
+class Parameter(mg.Tensor):
+    r"""A tensor that a :class:`Module` owns and learns: a leaf with ``requires_grad=True``.
+
+    Parameters
+    ----------
+    data : Tensor or array_like
+        The initial value. A Tensor's array is shared, not copied (as ``torch.nn.Parameter``
+        does); anything else goes through :func:`minigrad.tensor`.
+    requires_grad : bool
+        Whether optimisers should update it.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> w = nn.Parameter(mg.zeros(2, 3))
+    >>> w.requires_grad, w.is_leaf
+    (True, True)
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        if not isinstance(data, mg.Tensor):
+            data = mg.tensor(data)
+        super().__init__(data.data, mg.backends.get(data.backend))
+        if requires_grad:
+            self.requires_grad_()
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    r"""Base class of layers and models.
+
+    Subclasses call ``super().__init__()``, assign their parameters and submodules as
+    attributes, and define :meth:`forward`; calling the module calls ``forward``.
+
+    Attributes
+    ----------
+    training : bool
+        ``True`` in training mode (the default), ``False`` after :meth:`eval`;
+        layers such as :class:`~minigrad.nn.Dropout` behave differently in each.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> class TwoLayer(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.hidden = nn.Linear(3, 4)
+    ...         self.out = nn.Linear(4, 1)
+    ...     def forward(self, x):
+    ...         return self.out(self.hidden(x).tanh())
+    >>> [name for name, _ in TwoLayer().named_parameters()]
+    ['hidden.weight', 'hidden.bias', 'out.weight', 'out.bias']
+    """
+
+    def __init__(self):
+        self.training = True
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):
+        """The computation of this module; subclasses define it."""
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Module define forward()")
+
+    # ---- the registry: attributes that hold Parameters and Modules ---------------------
+
+    def named_children(self):
+        """Yield ``(attribute name, module)`` for each direct submodule."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def children(self):
+        """Yield each direct submodule."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_modules(self, prefix=""):
+        """Yield ``(dotted name, module)`` for this module (name ``prefix``) and every descendant.
+
+        A module reachable along several paths is yielded once.
+        """
+        seen = set()
+        pending = [(prefix, self)]
+        while pending:
+            name, module = pending.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in module.named_children()]
+            pending.extend(reversed(children))
+
+    def modules(self):
+        """Yield this module and every descendant, once each."""
+        for _, module in self.named_modules():
+            yield module
+
+    def _all_named_parameters(self, prefix=""):
+        # Own parameters first, then each child's, as PyTorch orders them; a parameter shared
+        # between two places appears under both names (state dicts keep both keys).
+        members = vars(self).items()
+        for name, value in members:
+            if isinstance(value, Parameter):
+                yield prefix + name, value
+        for name, value in members:
+            if isinstance(value, Module):
+                yield from value._all_named_parameters(f"{prefix}{name}.")
+
+    def named_parameters(self):
+        """Yield ``(dotted name, parameter)`` for every parameter, each object once."""
+        seen = set()
+        for name, parameter in self._all_named_parameters():
+            if id(parameter) not in seen:
+                seen.add(id(parameter))
+                yield name, parameter
+
+    def parameters(self):
+        """Yield every parameter once: what an optimiser takes."""
+        for _, parameter in self.named_parameters():
+            yield parameter
+
+    # ---- modes and gradients ------------------------------------------------------------
+
+    def train(self, mode=True):
+        """Put this module and its descendants in training mode (or evaluation mode); return it."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Put this module and its descendants in evaluation mode; return it."""
+        return self.train(False)
+
+    def zero_grad(self):
+        """Forget every parameter's accumulated gradient (``.grad`` becomes ``None``)."""
+        for parameter in self.parameters():
+            parameter.grad = None
+
+    def to(self, target=None, *, backend=None, dtype=None):
+        """Move every parameter to another backend and/or floating dtype, in place; return self.
+
+        ``m.to("cupy")``, ``m.to(mg.float64)`` and ``m.to(backend=..., dtype=...)`` all work.
+        Each parameter keeps its identity (only its array is replaced), so optimisers that
+        already hold the parameters stay valid. Gradients move along.
+        """
+        moved = [(p, p.detach().to(target, backend=backend, dtype=dtype))
+                 for p in self.parameters()]
+        for _, new in moved:
+            if new.dtype.kind != "f":
+                raise TypeError(f"Module.to: parameters must stay floating point, got {new.dtype}")
+        for parameter, new in moved:
+            parameter.data = new.data
+            if parameter.grad is not None:
+                parameter.grad = parameter.grad.detach().to(backend=new.backend, dtype=new.dtype)
+        return self
+
+    # ---- state dicts ----------------------------------------------------------------------
+
+    def state_dict(self):
+        """Return a dict from each dotted parameter name to its raw array (shared, not copied)."""
+        return {name: parameter.data for name, parameter in self._all_named_parameters()}
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy each array of ``state_dict`` into the parameter of that name.
+
+        Each value is converted to its parameter's dtype and backend, as PyTorch does;
+        parameters keep their identity. Nothing is changed unless every key can be loaded.
+
+        Parameters
+        ----------
+        state_dict : dict
+            Dotted names to arrays (NumPy, CuPy), Tensors or nested lists.
+        strict : bool
+            Require exactly this module's keys. Shapes must match either way.
+
+        Returns
+        -------
+        IncompatibleKeys
+            ``(missing_keys, unexpected_keys)``, both empty when ``strict``.
+
+        Raises
+        ------
+        ValueError
+            Listing every missing, unexpected and mis-shaped key at once.
+        """
+        own = dict(self._all_named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        arrays, mis_shaped = {}, []
+        for name, parameter in own.items():
+            if name in state_dict:
+                value = mg.tensor(state_dict[name], dtype=parameter.dtype,
+                                  backend=parameter.backend)
+                if value.shape != parameter.shape:
+                    mis_shaped.append(f"{name} (expected {parameter.shape}, got {value.shape})")
+                arrays[name] = value.data
+        problems = [f"{what}: {', '.join(names)}" for what, names in (
+            ("missing keys", missing if strict else []),
+            ("unexpected keys", unexpected if strict else []),
+            ("mis-shaped keys", mis_shaped),
+        ) if names]
+        if problems:
+            raise ValueError(
+                f"load_state_dict: cannot load into {type(self).__name__}; " + "; ".join(problems)
+            )
+        for name, array in arrays.items():
+            own[name].data = array
+        return IncompatibleKeys(missing, unexpected)
+
+    # ---- printing -----------------------------------------------------------------------------
+
+    def extra_repr(self):
+        """The constructor arguments shown by ``repr``; subclasses override it."""
+        return ""
+
+    def __repr__(self):
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        lines = [f"({name}): " + repr(child).replace("\n", "\n  ")
+                 for name, child in self.named_children()]
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+class ModuleList(Module):
+    r"""A list of modules, registered under the names ``"0"``, ``"1"``, ...
+
+    Parameters
+    ----------
+    modules : iterable of Module, optional
+        The initial items.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(layers), [name for name, _ in layers.named_parameters()][:2]
+    (3, ['0.weight', '0.bias'])
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def append(self, module):
+        """Add ``module`` at the end; return this list."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: expected a Module, got {type(module).__name__}"
+            )
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        """Add each of ``modules`` at the end; return this list."""
+        for module in modules:
+            self.append(module)
+        return self
+
+    def __len__(self):
+        return sum(1 for _ in self.named_children())
+
+    def __iter__(self):
+        return self.children()
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return ModuleList(list(self)[index])
+        try:
+            position = range(len(self))[index]
+        except IndexError:
+            raise IndexError(
+                f"{type(self).__name__}: index {index} is out of range for {len(self)} modules"
+            ) from None
+        return getattr(self, str(position))
+
+    def extra_repr(self):
+        return "" if len(self) else "[]"
+
+
+class Sequential(ModuleList):
+    r"""Modules applied one after another: :math:`y = f_n(\dots f_2(f_1(x)))`.
+
+    A :class:`ModuleList` that is also callable.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
+    >>> model(mg.randn(5, 3)).shape
+    (5, 1)
+    """
+
+    def __init__(self, *modules):
+        super().__init__(modules)
+
+    def __getitem__(self, index):
+        item = super().__getitem__(index)
+        return Sequential(*item) if isinstance(index, slice) else item
+
+    def forward(self, x):
+        for module in self:
+            x = module(x)
+        return x

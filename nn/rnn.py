@@ -1,0 +1,279 @@
+r"""Sequence layers: a recurrent cell unrolled over time, stacked in layers and directions.
+
+The unrolling is a plain Python loop over the time steps, calling the cell's
+:meth:`~minigrad.nn.RNNCellBase.step`. Every step adds its operations to the tape,
+so backpropagation through time is nothing but reverse mode over the unrolled graph.
+
+Inside a layer, sequences are kept *time-major and flat*: ``(T * B, features)``,
+the rows of step ``t`` being ``t * B`` to ``(t + 1) * B - 1``. That is the shape one
+matrix product wants for the input projection of all steps, and the shape the next
+layer wants for its own.
+"""
+
+import minigrad as mg
+
+from . import _checks as check
+from . import functional as F
+from .module import Module
+from .rnn_cell import GRUCell, LSTMCell, RNNCell
+
+
+def unroll(cell, x, steps, state, reverse=False):
+    r"""Run ``cell`` over a sequence: BPTT's forward pass.
+
+    Parameters
+    ----------
+    cell : RNNCellBase
+        The cell whose :meth:`~minigrad.nn.RNNCellBase.step` is applied at each time step.
+    x : Tensor
+        The inputs of all steps, time-major and flat: ``(steps * B, I)``.
+    steps : int
+        :math:`T`.
+    state
+        The state before the first step processed (batched).
+    reverse : bool
+        Run from the last step to the first (the backward direction of a bidirectional layer).
+
+    Returns
+    -------
+    hs : Tensor
+        The hidden state after each step, in time order, ``(steps * B, H)``.
+    state : Tensor or tuple of Tensor
+        The state after the last step processed.
+    """
+    # The input projection does not depend on the state, so it leaves the sequential loop:
+    # one large matrix product for all steps, instead of T small ones inside it. One split
+    # node then hands each step its rows (and its backward is a single concat).
+    x_proj = mg.split(F.linear(x, cell.weight_ih, cell.bias_ih), steps, axis=0)
+    hs = [None] * steps
+    for t in reversed(range(steps)) if reverse else range(steps):
+        state = cell.step(x_proj[t], state)
+        hs[t] = cell.unpack(state)[0]
+    return mg.concat(hs, axis=0), state
+
+
+class RNNBase(Module):
+    r"""What the three sequence layers share: layers, directions, shapes, parameter names.
+
+    A layer of direction ``d`` at depth ``k`` is one cell of the class ``cell_class``.
+    The layer exposes the parameters of its cells under PyTorch's flat names,
+    ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, with a
+    ``_reverse`` suffix for the backward direction; layer and cell hold the very same
+    :class:`~minigrad.nn.Parameter` objects. (To replace values, use
+    :meth:`~minigrad.nn.Module.load_state_dict` or assign ``.data``; rebinding the
+    attribute would leave the cell with the old parameter.)
+
+    Parameters
+    ----------
+    input_size : int
+        The number of features :math:`I` of each input step.
+    hidden_size : int
+        The number of features :math:`H` of the state.
+    num_layers : int
+        How many layers are stacked; layer :math:`k > 0` reads the outputs of layer
+        :math:`k - 1`.
+    bias : bool
+        Whether the cells learn biases.
+    batch_first : bool
+        Inputs and outputs are ``(B, T, features)`` instead of ``(T, B, features)``
+        (the states keep their shape).
+    dropout : float
+        In training mode, dropout with this probability on the outputs of every layer
+        but the last.
+    bidirectional : bool
+        Run a second cell per layer from the last step to the first, and concatenate
+        both directions' outputs: :math:`2H` features.
+    dtype, backend
+        Of the parameters.
+    **cell_options
+        Passed to each cell: ``nonlinearity`` for :class:`RNN`, ``reset_after`` for
+        :class:`GRU`.
+
+    Inputs
+    ------
+    input : Tensor
+        ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), or unbatched ``(T, I)``.
+    state : optional
+        Each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
+        ``B``), indexed by ``k * num_directions + d``; zeros when omitted.
+
+    Outputs
+    -------
+    output : Tensor
+        The last layer's hidden state at every step, ``(T, B, num_directions * H)``
+        (``(B, T, ...)`` when ``batch_first``).
+    state
+        The final states of every layer and direction, shaped as the input state.
+    """
+
+    cell_class = None
+
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, *, dtype=mg.float32, backend=None,
+                 **cell_options):
+        super().__init__()
+        owner = type(self).__name__
+        self.input_size = check.positive_int(owner, "input_size", input_size)
+        self.hidden_size = check.positive_int(owner, "hidden_size", hidden_size)
+        self.num_layers = check.positive_int(owner, "num_layers", num_layers)
+        self.bias = bool(bias)
+        self.batch_first = bool(batch_first)
+        self.dropout = check.probability(owner, "dropout", dropout)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        # A plain list, so the cells are not registered as submodules: their parameters
+        # are registered once, under the flat names below.
+        self._cells = [self._make_layer(k, dtype, backend, cell_options)
+                       for k in range(num_layers)]
+        self._cell_options = cell_options
+        for option, value in cell_options.items():
+            setattr(self, option, value)
+
+    def _make_layer(self, layer, dtype, backend, cell_options):
+        size = self.input_size if layer == 0 else self.num_directions * self.hidden_size
+        cells = []
+        for suffix in ("", "_reverse")[:self.num_directions]:
+            cell = self.cell_class(size, self.hidden_size, self.bias, dtype=dtype,
+                                   backend=backend, **cell_options)
+            for name, parameter in cell.named_parameters():
+                setattr(self, f"{name}_l{layer}{suffix}", parameter)
+            cells.append(cell)
+        return cells
+
+    def forward(self, x, state=None):
+        x, batched = self._time_major(x)
+        steps, batch = x.shape[0], x.shape[1]
+        states = self._initial_states(state, batch, batched)
+        layer_output = x.reshape(steps * batch, self.input_size)
+        finals = []
+        for layer, cells in enumerate(self._cells):
+            if layer > 0 and self.training and self.dropout > 0:
+                layer_output = F.dropout(layer_output, self.dropout)
+            outputs = []
+            for cell, reverse in zip(cells, (False, True)):
+                hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse)
+                outputs.append(hs)
+                finals.append(final)
+            layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
+        output = layer_output.reshape(steps, batch, -1)
+        if not batched:
+            output = output.reshape(steps, -1)
+        elif self.batch_first:
+            output = output.transpose(1, 0, 2)
+        return output, self._final_state(finals, batched)
+
+    def _time_major(self, x):
+        """Check the input and return it as ``(T, B, I)``, with whether it was batched."""
+        owner = type(self).__name__
+        check.tensor(owner, "input", x)
+        check.dims(owner, x, (2, 3))
+        check.features(owner, x, self.input_size, "input_size")
+        check.dtype(owner, "input", x, self._cells[0][0].weight_ih.dtype)
+        batched = x.ndim == 3
+        if not batched:
+            x = x.reshape(x.shape[0], 1, self.input_size)
+        elif self.batch_first:
+            x = x.transpose(1, 0, 2)
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(
+                f"{owner}: expected at least one time step and one sequence, got input "
+                f"shape {x.shape} as (T, B, I)"
+            )
+        return x, batched
+
+    def _initial_states(self, state, batch, batched):
+        """One batched state per cell, in the order layer 0, layer 0 reverse, layer 1, ..."""
+        first = self._cells[0][0]
+        count = self.num_layers * self.num_directions
+        if state is None:
+            return [first.zero_state(batch)] * count
+        shape = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
+        parts = check.state(type(self).__name__, first.state_names, state, shape,
+                            first.weight_hh.dtype)
+        # One split per state tensor (its backward is one concat), not an index per cell.
+        per_cell = [mg.split(part.reshape(count * batch, -1), count) for part in parts]
+        return [first.pack(pieces) for pieces in zip(*per_cell)]
+
+    def _final_state(self, finals, batched):
+        first = self._cells[0][0]
+        parts = zip(*(first.unpack(state) for state in finals))
+        stacked = [mg.stack(part) for part in parts]
+        if not batched:
+            stacked = [part.reshape(len(finals), self.hidden_size) for part in stacked]
+        return first.pack(stacked)
+
+    def extra_repr(self):
+        text = f"{self.input_size}, {self.hidden_size}"
+        defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
+                    "bidirectional": False}
+        for name, default in defaults.items():
+            if getattr(self, name) != default:
+                text += f", {name}={getattr(self, name)}"
+        return text + "".join(f", {name}={value!r}" for name, value in self._cell_options.items())
+
+
+class RNN(RNNBase):
+    r"""A multi-layer Elman RNN: :class:`RNNCell` unrolled over a sequence.
+
+    .. math::
+        h_t = f(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})
+
+    Takes :class:`RNNBase`'s arguments plus ``nonlinearity`` (``"tanh"`` or ``"relu"``);
+    returns ``(output, h_n)``.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> rnn = nn.RNN(3, 5, num_layers=2, nonlinearity="relu")
+    >>> output, h_n = rnn(mg.randn(7, 2, 3))
+    >>> output.shape, h_n.shape
+    ((7, 2, 5), (2, 2, 5))
+    """
+
+    cell_class = RNNCell
+
+
+class GRU(RNNBase):
+    r"""A multi-layer GRU: :class:`GRUCell` unrolled over a sequence.
+
+    Takes :class:`RNNBase`'s arguments plus ``reset_after`` (see :class:`GRUCell`; a
+    PyTorch ``nn.GRU`` corresponds to ``reset_after=True`` after
+    :func:`~minigrad.nn.utils.torch_gru_to_minigrad`); returns ``(output, h_n)``.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> gru = nn.GRU(3, 5, bidirectional=True)
+    >>> output, h_n = gru(mg.randn(7, 2, 3))
+    >>> output.shape, h_n.shape
+    ((7, 2, 10), (2, 2, 5))
+    """
+
+    cell_class = GRUCell
+
+
+class LSTM(RNNBase):
+    r"""A multi-layer LSTM: :class:`LSTMCell` unrolled over a sequence.
+
+    Takes :class:`RNNBase`'s arguments; the state is a pair ``(h, c)``, and the result
+    is ``(output, (h_n, c_n))``.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> lstm = nn.LSTM(3, 5, num_layers=2, batch_first=True)
+    >>> output, (h_n, c_n) = lstm(mg.randn(2, 7, 3))
+    >>> output.shape, h_n.shape, c_n.shape
+    ((2, 7, 5), (2, 2, 5), (2, 2, 5))
+
+    Truncated BPTT carries the state across chunks of a long sequence but cuts the
+    graph between them with ``detach()``:
+
+    >>> state = None
+    >>> for chunk in mg.randn(4, 2, 5, 3):      # 4 chunks of (B=2, T=5, I=3)
+    ...     output, state = lstm(chunk, state)
+    ...     output.sum().backward()
+    ...     state = tuple(s.detach() for s in state)
+    """
+
+    cell_class = LSTMCell

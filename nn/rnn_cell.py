@@ -1,0 +1,389 @@
+r"""The recurrent cells: one time step of the Elman RNN, the GRU and the LSTM.
+
+Each cell is written with minigrad primitives only, so its backward is the engine's
+reverse mode and nothing is derived by hand. The gate blocks of a cell are fused,
+PyTorch's way: one ``weight_ih`` of ``num_chunks * hidden_size`` rows holds every
+gate's input weights, so one matrix product computes all gates, and
+:func:`minigrad.split` (one node; its backward is one concat) hands out the blocks.
+
+Every cell splits its work in two. The input projection :math:`W_{ih} x + b_{ih}`
+depends on the input only; :meth:`RNNCellBase.step` does the rest from that
+projection and the previous state. A sequence layer can therefore compute the
+projections of all time steps in one product and then call the same ``step``, so the
+cell equations live in one place.
+"""
+
+import math
+
+import minigrad as mg
+
+from . import _checks as check
+from . import functional as F
+from . import init
+from .module import Module, Parameter
+
+
+def _parameter(shape, dtype, backend):
+    return Parameter(mg.zeros(shape, dtype=dtype, backend=backend))
+
+
+class RNNCellBase(Module):
+    r"""What the three cells share: fused gate blocks, PyTorch's parameters, input checks.
+
+    A subclass sets ``num_chunks`` (its number of gate blocks), ``state_names`` (the
+    parts of its state) and writes its equations in :meth:`step`.
+
+    Attributes
+    ----------
+    weight_ih : Parameter
+        ``(num_chunks * hidden_size, input_size)``, the gate blocks stacked in order.
+    weight_hh : Parameter
+        ``(num_chunks * hidden_size, hidden_size)``.
+    bias_ih, bias_hh : Parameter or None
+        ``(num_chunks * hidden_size,)`` each; ``None`` when ``bias=False``.
+    """
+
+    num_chunks = 1
+    state_names = ("h",)
+
+    def __init__(self, input_size, hidden_size, bias=True, *, dtype=mg.float32, backend=None):
+        super().__init__()
+        name = type(self).__name__
+        self.input_size = check.positive_int(name, "input_size", input_size)
+        self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
+        self.bias = bool(bias)
+        rows = self.num_chunks * hidden_size
+        self.weight_ih = _parameter((rows, input_size), dtype, backend)
+        self.weight_hh = _parameter((rows, hidden_size), dtype, backend)
+        self.bias_ih = _parameter((rows,), dtype, backend) if bias else None
+        self.bias_hh = _parameter((rows,), dtype, backend) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        r"""Draw every parameter from :math:`\mathcal{U}(-k, k)`, :math:`k = 1/\sqrt{H}`."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for parameter in self.parameters():
+            init.uniform_(parameter, -bound, bound)
+
+    def forward(self, x, state=None):
+        """One time step: the new state from input ``x`` and the previous ``state``.
+
+        ``x`` is ``(B, input_size)`` or, unbatched, ``(input_size,)``; the state's tensors
+        are then ``(B, hidden_size)`` or ``(hidden_size,)``, and zeros when omitted.
+        """
+        owner = type(self).__name__
+        check.tensor(owner, "input", x)
+        check.dims(owner, x, (1, 2))
+        check.features(owner, x, self.input_size, "input_size")
+        check.dtype(owner, "input", x, self.weight_ih.dtype)
+        batched = x.ndim == 2
+        if not batched:  # one sequence: computed as a batch of one, squeezed at the end
+            x = x.reshape(1, -1)
+        state = self._batched_state(state, x.shape[0], batched)
+        new_state = self.step(F.linear(x, self.weight_ih, self.bias_ih), state)
+        if batched:
+            return new_state
+        return self.pack([part.reshape(-1) for part in self.unpack(new_state)])
+
+    def _batched_state(self, state, batch_size, batched):
+        if state is None:
+            return self.zero_state(batch_size)
+        shape = (batch_size, self.hidden_size) if batched else (self.hidden_size,)
+        parts = check.state(type(self).__name__, self.state_names, state, shape,
+                            self.weight_hh.dtype)
+        return self.pack(parts if batched else [part.reshape(1, -1) for part in parts])
+
+    def step(self, x_proj, state):
+        r"""The cell equations, given the input projection ``x_proj`` :math:`= W_{ih} x + b_{ih}`.
+
+        Parameters
+        ----------
+        x_proj : Tensor
+            ``(B, num_chunks * hidden_size)``.
+        state
+            The previous state, batched.
+
+        Returns
+        -------
+        Tensor or tuple of Tensor
+            The new state, batched.
+        """
+        raise NotImplementedError(f"{type(self).__name__}: RNNCellBase subclasses define step()")
+
+    def zero_state(self, batch_size):
+        """The all-zeros state for ``batch_size`` sequences: where every sequence starts."""
+        like = self.weight_hh
+        zeros = mg.zeros(batch_size, self.hidden_size, dtype=like.dtype, backend=like.backend)
+        return self.pack([zeros] * len(self.state_names))
+
+    def pack(self, parts):
+        """The state from its parts: ``h`` itself for one part, the tuple ``(h, c)`` for two."""
+        return parts[0] if len(self.state_names) == 1 else tuple(parts)
+
+    def unpack(self, state):
+        """The parts of ``state`` as a tuple (the inverse of :meth:`pack`)."""
+        return (state,) if len(self.state_names) == 1 else tuple(state)
+
+    def extra_repr(self):
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(RNNCellBase):
+    r"""The Elman RNN cell.
+
+    .. math::
+        h' = f(W_{ih} x + b_{ih} + W_{hh} h + b_{hh}), \qquad f \in \{\tanh, \operatorname{relu}\}
+
+    This is the reference recurrence :math:`h[t] = f(W_x x[t] + W_h h[t-1] + b_h)` with
+    the bias split in two, PyTorch's way (:math:`b_h = b_{ih} + b_{hh}`).
+
+    Parameters
+    ----------
+    input_size : int
+        The number of features :math:`I` of the input :math:`x`.
+    hidden_size : int
+        The number of features :math:`H` of the state :math:`h`.
+    bias : bool
+        Whether to learn :math:`b_{ih}` and :math:`b_{hh}`.
+    nonlinearity : {"tanh", "relu"}
+        :math:`f`.
+    dtype, backend
+        Of the parameters.
+
+    Inputs
+    ------
+    x : Tensor
+        ``(B, I)`` or ``(I,)``.
+    h : Tensor, optional
+        ``(B, H)`` or ``(H,)``; zeros when omitted.
+
+    Outputs
+    -------
+    h' : Tensor
+        ``(B, H)`` or ``(H,)``.
+
+    Attributes
+    ----------
+    weight_ih : Parameter
+        :math:`W_{ih}`, ``(H, I)``.
+    weight_hh : Parameter
+        :math:`W_{hh}`, ``(H, H)``.
+    bias_ih, bias_hh : Parameter or None
+        ``(H,)`` each.
+
+    Notes
+    -----
+    Every parameter starts from :math:`\mathcal{U}(-k, k)`, :math:`k = 1/\sqrt{H}`.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> cell = nn.RNNCell(3, 5)
+    >>> x = mg.randn(6, 2, 3)                  # (T, B, I)
+    >>> h = mg.zeros(2, 5)
+    >>> states = []
+    >>> for t in range(6):
+    ...     h = cell(x[t], h)
+    ...     states.append(h)
+    >>> mg.stack(states).shape
+    (6, 2, 5)
+    """
+
+    num_chunks = 1
+
+    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
+                 dtype=mg.float32, backend=None):
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(
+                f"RNNCell: expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}"
+            )
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+        self.nonlinearity = nonlinearity
+
+    def step(self, x_proj, h):
+        pre_activation = x_proj + F.linear(h, self.weight_hh, self.bias_hh)
+        return pre_activation.tanh() if self.nonlinearity == "tanh" else pre_activation.relu()
+
+    def extra_repr(self):
+        return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+
+class GRUCell(RNNCellBase):
+    r"""The gated recurrent unit, gate blocks :math:`(r, z, n)`.
+
+    .. math::
+        \begin{array}{ll}
+        r = \sigma(W_{ir} x + b_{ir} + W_{hr} h + b_{hr}) \\
+        z = \sigma(W_{iz} x + b_{iz} + W_{hz} h + b_{hz}) \\
+        n = \tanh(W_{in} x + b_{in} + W_{hn} (r \odot h) + b_{hn})
+            & \text{default, } \texttt{reset_after=False} \\
+        n = \tanh(W_{in} x + b_{in} + r \odot (W_{hn} h + b_{hn}))
+            & \texttt{reset_after=True} \\
+        h' = (1 - z) \odot h + z \odot n
+        \end{array}
+
+    The default is the reference text's GRU: the reset gate scales the state before
+    it meets :math:`W_{hn}`. With ``reset_after=True`` it scales the product instead,
+    the cuDNN form, which lets one product :math:`W_{hh} h` serve all three blocks.
+    :math:`z` is the weight of the *new* candidate, as in the reference text; PyTorch's
+    GRU weights the *old* state by it instead, so that a PyTorch GRU is this cell with
+    ``reset_after=True`` and :math:`z` replaced by :math:`1 - z`.
+    :func:`minigrad.nn.utils.torch_gru_to_minigrad` converts its state dicts.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        :math:`I` and :math:`H`.
+    bias : bool
+        Whether to learn the biases; without them the equations are exactly the
+        reference text's.
+    reset_after : bool
+        Where the reset gate applies (see above).
+    dtype, backend
+        Of the parameters.
+
+    Inputs
+    ------
+    x : Tensor
+        ``(B, I)`` or ``(I,)``.
+    h : Tensor, optional
+        ``(B, H)`` or ``(H,)``; zeros when omitted.
+
+    Outputs
+    -------
+    h' : Tensor
+        ``(B, H)`` or ``(H,)``.
+
+    Attributes
+    ----------
+    weight_ih : Parameter
+        :math:`(W_{ir} | W_{iz} | W_{in})` stacked, ``(3H, I)``.
+    weight_hh : Parameter
+        :math:`(W_{hr} | W_{hz} | W_{hn})` stacked, ``(3H, H)``.
+    bias_ih, bias_hh : Parameter or None
+        ``(3H,)`` each, in the same block order.
+
+    Notes
+    -----
+    Every parameter starts from :math:`\mathcal{U}(-k, k)`, :math:`k = 1/\sqrt{H}`.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> cell = nn.GRUCell(3, 5)
+    >>> x = mg.randn(6, 2, 3)                  # (T, B, I)
+    >>> h = mg.zeros(2, 5)
+    >>> for t in range(6):
+    ...     h = cell(x[t], h)
+    >>> h.shape
+    (2, 5)
+    """
+
+    num_chunks = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, reset_after=False, *,
+                 dtype=mg.float32, backend=None):
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+        self.reset_after = bool(reset_after)
+
+    def step(self, x_proj, h):
+        rz_block = 2 * self.hidden_size
+        x_rz, x_n = mg.split(x_proj, [rz_block], axis=-1)
+        if self.reset_after:
+            # One product W_hh h for all three blocks; r then scales the n block of it.
+            h_rz, h_n = mg.split(F.linear(h, self.weight_hh, self.bias_hh), [rz_block], axis=-1)
+            r, z = mg.split((x_rz + h_rz).sigmoid(), 2, axis=-1)
+            n = (x_n + r * h_n).tanh()
+        else:
+            # W_hn must wait for r, so the recurrent weights split into their (r, z) and n rows.
+            w_rz, w_n = mg.split(self.weight_hh, [rz_block])
+            b_rz, b_n = [None, None] if self.bias_hh is None else mg.split(self.bias_hh,
+                                                                            [rz_block])
+            r, z = mg.split((x_rz + F.linear(h, w_rz, b_rz)).sigmoid(), 2, axis=-1)
+            n = (x_n + F.linear(r * h, w_n, b_n)).tanh()
+        # (1 - z) * h + z * n, rearranged to spend three ops instead of four.
+        return h + z * (n - h)
+
+    def extra_repr(self):
+        return super().extra_repr() + (", reset_after=True" if self.reset_after else "")
+
+
+class LSTMCell(RNNCellBase):
+    r"""The long short-term memory cell, gate blocks :math:`(i, f, g, o)`.
+
+    .. math::
+        \begin{array}{ll}
+        i = \sigma(W_{ii} x + b_{ii} + W_{hi} h + b_{hi}) & \text{input gate} \\
+        f = \sigma(W_{if} x + b_{if} + W_{hf} h + b_{hf}) & \text{forget gate} \\
+        g = \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) & \text{candidate cell content} \\
+        o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) & \text{output gate} \\
+        c' = f \odot c + i \odot g \\
+        h' = o \odot \tanh(c')
+        \end{array}
+
+    The cell state :math:`c` is updated additively: while :math:`f \approx 1` a gradient
+    passes from :math:`c'` to :math:`c` almost unchanged, which is why LSTM gradients
+    survive over many more steps than an Elman RNN's. The reference text writes
+    :math:`\tilde c` for :math:`g`.
+
+    Parameters
+    ----------
+    input_size, hidden_size : int
+        :math:`I` and :math:`H`.
+    bias : bool
+        Whether to learn the biases; without them the equations are exactly the
+        reference text's.
+    dtype, backend
+        Of the parameters.
+
+    Inputs
+    ------
+    x : Tensor
+        ``(B, I)`` or ``(I,)``.
+    (h, c) : tuple of Tensor, optional
+        ``(B, H)`` or ``(H,)`` each; zeros when omitted.
+
+    Outputs
+    -------
+    (h', c') : tuple of Tensor
+        ``(B, H)`` or ``(H,)`` each.
+
+    Attributes
+    ----------
+    weight_ih : Parameter
+        :math:`(W_{ii} | W_{if} | W_{ig} | W_{io})` stacked, ``(4H, I)``.
+    weight_hh : Parameter
+        :math:`(W_{hi} | W_{hf} | W_{hg} | W_{ho})` stacked, ``(4H, H)``.
+    bias_ih, bias_hh : Parameter or None
+        ``(4H,)`` each, in the same block order.
+
+    Notes
+    -----
+    Every parameter starts from :math:`\mathcal{U}(-k, k)`, :math:`k = 1/\sqrt{H}`, as in
+    PyTorch. Adding 1 to the forget block of a bias (rows ``H:2H``) is a common
+    refinement: the cell then starts out remembering.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> cell = nn.LSTMCell(3, 5)
+    >>> x = mg.randn(6, 2, 3)                  # (T, B, I)
+    >>> h, c = mg.zeros(2, 5), mg.zeros(2, 5)
+    >>> outputs = []
+    >>> for t in range(6):
+    ...     h, c = cell(x[t], (h, c))
+    ...     outputs.append(h)
+    >>> mg.stack(outputs).shape
+    (6, 2, 5)
+    """
+
+    num_chunks = 4
+    state_names = ("h", "c")
+
+    def step(self, x_proj, state):
+        h, c = state
+        gates = x_proj + F.linear(h, self.weight_hh, self.bias_hh)
+        i, f, g, o = mg.split(gates, 4, axis=-1)
+        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+        h = o.sigmoid() * c.tanh()
+        return h, c

@@ -1,0 +1,115 @@
+r"""Helpers around training: gradient clipping, and converting PyTorch GRU weights."""
+
+import minigrad as mg
+
+__all__ = ["clip_grad_norm_", "minigrad_gru_to_torch", "torch_gru_to_minigrad"]
+
+
+def clip_grad_norm_(parameters, max_norm):
+    r"""Scale the gradients so that their joint L2 norm is at most ``max_norm``.
+
+    With :math:`\|g\| = \sqrt{\sum_p \sum_j g_{p,j}^2}` over every parameter's gradient,
+    each gradient is multiplied by :math:`\min(1, \text{max\_norm} / (\|g\| + 10^{-6}))`.
+    The gradients are rebound (``p.grad = p.grad * scale``), never scaled in place: the
+    gradients of different parameters may share one array.
+
+    Parameters
+    ----------
+    parameters : iterable of Tensor or Tensor
+        Those without a gradient are skipped.
+    max_norm : float
+        The largest norm allowed.
+
+    Returns
+    -------
+    Tensor
+        The total norm before clipping, a 0-d tensor.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> w = mg.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()               # w.grad = (6, 8), norm 10
+    >>> float(nn.utils.clip_grad_norm_([w], 1.0))
+    10.0
+    >>> w.grad.numpy().round(4)
+    array([0.6, 0.8], dtype=float32)
+    """
+    if isinstance(parameters, mg.Tensor):
+        parameters = [parameters]
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or max_norm < 0:
+        raise ValueError(f"clip_grad_norm_: expected max_norm >= 0, got {max_norm!r}")
+    with_grad = [p for p in parameters if p.grad is not None]
+    if not with_grad:
+        return mg.tensor(0.0)
+    with mg.no_grad():
+        total = sum((p.grad * p.grad).sum() for p in with_grad).sqrt()
+        # The factor stays a tensor (clipped at 1 rather than compared with max_norm), so
+        # no value has to travel from the device to the host.
+        scale = (max_norm / (total + 1e-6)).clip(max=1.0)
+        for p in with_grad:
+            p.grad = p.grad * scale
+    return total
+
+
+_GRU_PARAMETERS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+
+
+def torch_gru_to_minigrad(state_dict):
+    r"""Convert the state dict of a PyTorch ``nn.GRU`` or ``nn.GRUCell`` for ``reset_after=True``.
+
+    PyTorch's GRU computes :math:`h' = (1 - z_T) \odot n + z_T \odot h` with
+    :math:`z_T = \sigma(a)`, where ours computes :math:`h' = (1 - z) \odot h + z \odot n`.
+    Both agree when :math:`z = 1 - z_T = \sigma(-a)`: negating the :math:`z` block (rows
+    ``H:2H``) of every weight and bias turns one into the other. Everything else,
+    including the reset gate's place, is already the same as ``reset_after=True``.
+
+    Parameters
+    ----------
+    state_dict : dict
+        Names to arrays, e.g. ``{k: v.numpy() for k, v in torch_gru.state_dict().items()}``.
+        Keys whose last dotted part starts with ``weight_ih``, ``weight_hh``, ``bias_ih``
+        or ``bias_hh`` are converted; other entries are passed through.
+
+    Returns
+    -------
+    dict
+        A new dict with new arrays; the input is not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minigrad import nn
+    >>> torch_like = {"bias_hh": np.array([1.0, 2.0, 3.0])}    # H = 1: blocks r, z, n
+    >>> nn.utils.torch_gru_to_minigrad(torch_like)["bias_hh"]
+    array([ 1., -2.,  3.])
+    """
+    return {name: _negate_update_gate(name, value) if _is_gru_parameter(name) else value
+            for name, value in state_dict.items()}
+
+
+def minigrad_gru_to_torch(state_dict):
+    r"""Convert a ``reset_after=True`` GRU's state dict for PyTorch: the inverse of
+    :func:`torch_gru_to_minigrad`.
+
+    Negating the :math:`z` block twice restores it, so this is the same conversion;
+    it also maps gradients, which change sign with their parameters.
+    """
+    return torch_gru_to_minigrad(state_dict)
+
+
+def _is_gru_parameter(name):
+    return name.rsplit(".", 1)[-1].startswith(_GRU_PARAMETERS)
+
+
+def _negate_update_gate(name, array):
+    rows = array.shape[0]
+    if rows % 3:
+        raise ValueError(
+            f"torch_gru_to_minigrad: {name} has {rows} rows; a GRU parameter has "
+            "3 * hidden_size rows (gate blocks r, z, n)"
+        )
+    hidden = rows // 3
+    converted = array.copy()
+    converted[hidden:2 * hidden] = -array[hidden:2 * hidden]
+    return converted

@@ -1,0 +1,88 @@
+"""One representative call of every differentiable op, for checks against other implementations.
+
+``CASES`` maps a name to ``(fn, torch_fn, inputs)``: ``fn`` runs on minigrad
+tensors, ``torch_fn`` on torch tensors (``None`` when the same code runs on both),
+and ``inputs`` lists ``(shape, low, high)`` for each argument's random values.
+``tests/backends/test_cross_backend.py`` runs ``fn`` on every backend against
+NumPy; ``tests/ops/test_torch_parity.py`` runs both functions against each other.
+"""
+
+import numpy as np
+
+import minigrad as mg
+
+REAL, POSITIVE, AWAY = (-2.0, 2.0), (0.2, 2.0), (0.3, 2.0)
+
+
+def _torch():
+    import torch  # only the parity test gets here, after importorskip
+
+    return torch
+
+
+CASES = {
+    "add": (lambda a, b: a + b, None, [((2, 3), *REAL), ((3,), *REAL)]),
+    "sub": (lambda a, b: a - b, None, [((2, 1), *REAL), ((2, 3), *REAL)]),
+    "mul": (lambda a, b: a * b, None, [((4, 1, 3), *REAL), ((2, 1), *REAL)]),
+    "div": (lambda a, b: a / b, None, [((2, 3), *REAL), ((3,), *AWAY)]),
+    "pow": (lambda a, b: a**b, None, [((2, 3), *POSITIVE), ((2, 3), *REAL)]),
+    "scalars": (lambda x: (2 - x) * 3 + 1 / x + 2**x + x**2 - x / 4, None, [((5,), *AWAY)]),
+    "neg": (lambda x: -x, None, [((2, 3), *REAL)]),
+    "exp": (lambda x: x.exp(), None, [((2, 3), *REAL)]),
+    "log": (lambda x: x.log(), None, [((2, 3), *POSITIVE)]),
+    "tanh": (lambda x: x.tanh(), None, [((2, 3), *REAL)]),
+    "sigmoid": (lambda x: x.sigmoid(), None, [((2, 3), *REAL)]),
+    "relu": (lambda x: x.relu(), None, [((2, 3), *AWAY)]),
+    "abs": (lambda x: x.abs(), None, [((2, 3), *AWAY)]),
+    "sqrt": (lambda x: x.sqrt(), None, [((2, 3), *POSITIVE)]),
+    "clip": (lambda x: x.clip(-0.5, 0.5), None, [((3, 4), *REAL)]),
+    "sum": (lambda x: x.sum(axis=1), None, [((2, 3, 4), *REAL)]),
+    "sum all": (lambda x: x.sum(), None, [((2, 3), *REAL)]),
+    "mean": (lambda x: x.mean(axis=(0, 2), keepdims=True), None, [((2, 3, 4), *REAL)]),
+    "max": (lambda x: x.max(axis=1), lambda x: x.amax(dim=1), [((3, 4), *REAL)]),
+    "min": (lambda x: x.min(), lambda x: x.amin(), [((3, 4), *REAL)]),
+    "logsumexp": (lambda x: x.logsumexp(axis=1), lambda x: x.logsumexp(dim=1),
+                  [((3, 4), *REAL)]),
+    "softmax": (lambda x: x.softmax(-1), None, [((3, 4), *REAL)]),
+    "log_softmax": (lambda x: x.log_softmax(0), None, [((3, 4), *REAL)]),
+    "matmul": (lambda a, b: a @ b, None, [((2, 3), *REAL), ((3, 4), *REAL)]),
+    "matmul batched": (lambda a, b: a @ b, None, [((2, 1, 2, 3), *REAL), ((3, 3, 2), *REAL)]),
+    "matmul 1-D": (lambda a, b, c: a @ b @ c, None,
+                   [((3,), *REAL), ((2, 3, 4), *REAL), ((4,), *REAL)]),
+    "reshape": (lambda x: x.reshape(3, -1), None, [((2, 3, 2), *REAL)]),
+    "transpose": (lambda x: x.transpose(2, 0, 1), lambda x: x.permute(2, 0, 1),
+                  [((2, 3, 4), *REAL)]),
+    "T": (lambda x: x.T, None, [((2, 3), *REAL)]),
+    "getitem": (lambda x: x[1:, None, 0], None, [((3, 4, 2), *REAL)]),
+    "getitem repeated": (lambda x: x[[0, 2, 0, 0]], None, [((3, 4), *REAL)]),
+    "getitem mask": (lambda x: x[x > 0], None, [((3, 4), *REAL)]),
+    "concat": (lambda a, b: mg.concat([a, b], axis=1), lambda a, b: _torch().cat([a, b], dim=1),
+               [((2, 3), *REAL), ((2, 1), *REAL)]),
+    "stack": (lambda a, b: mg.stack([a, b], axis=-1), lambda a, b: _torch().stack([a, b], dim=-1),
+              [((2, 3), *REAL), ((2, 3), *REAL)]),
+    "split": (lambda x: mg.split(x, [1, 3], axis=1)[1] * mg.split(x, 2)[0].sum(),
+              lambda x: _torch().tensor_split(x, [1, 3], dim=1)[1]
+              * _torch().tensor_split(x, 2)[0].sum(),
+              [((4, 5), *REAL)]),
+    "where": (lambda a, b: mg.where(a > b, a, b), lambda a, b: _torch().where(a > b, a, b),
+              [((2, 3), *REAL), ((3,), *REAL)]),
+    "broadcast_to": (lambda x: x.broadcast_to((4, 2, 3)), None, [((2, 1), *REAL)]),
+}
+
+
+def draw_inputs(name, seed=0):
+    """The case's input arrays, float64, drawn reproducibly."""
+    rng = np.random.default_rng(seed)
+    return [rng.uniform(low, high, size=shape) for shape, low, high in CASES[name][2]]
+
+
+def value_and_grads(fn, arrays, dtype, backend):
+    """Run ``fn`` on tensors of ``arrays`` and backpropagate a fixed random upstream gradient.
+
+    Returns the output and the input gradients, as NumPy arrays.
+    """
+    xs = [mg.tensor(a, dtype=dtype, backend=backend, requires_grad=True) for a in arrays]
+    y = fn(*xs)
+    g = np.random.default_rng(1).uniform(-1, 1, size=y.shape)
+    y.backward(mg.tensor(g, dtype=dtype, backend=backend))
+    return [y.numpy()] + [x.grad.numpy() for x in xs]

@@ -1,0 +1,223 @@
+"""The backward walk: accumulation, graph reuse and freeing, grad modes, deep graphs, mg.grad."""
+
+import math
+import sys
+
+import numpy as np
+import pytest
+from _helpers import as_tensor, assert_close, check_op, host
+
+import minigrad as mg
+
+
+def test_gradients_accumulate_across_backward_calls(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    (x * 3).sum().backward()
+    assert_close(x.grad, np.array([5.0, 5.0]))
+
+
+def test_only_tensors_that_require_grad_get_one(backend):
+    x, c = as_tensor([1.0, 2.0], requires_grad=True), as_tensor([3.0, 4.0])
+    (x * c).sum().backward()
+    assert_close(x.grad, host(c))
+    assert c.grad is None
+
+
+def test_retain_graph_allows_a_second_backward(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert_close(x.grad, 2 * 2 * host(x))
+
+
+def test_second_backward_through_a_freed_graph_is_a_clear_error(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp().sum()
+    y.backward()
+    with pytest.raises(mg.GraphFreedError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_a_new_graph_over_the_same_leaves_is_fine_after_freeing(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    for _ in range(2):
+        (x * x).sum().backward()
+    assert_close(x.grad, 4 * host(x))
+
+
+def test_explicit_gradient_for_a_non_scalar(backend):
+    x = as_tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = np.array([0.5, -1.0, 2.0])
+    (x * x).backward(as_tensor(g))
+    assert_close(x.grad, 2 * host(x) * g)
+
+
+def test_backward_from_a_leaf(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    x.backward(as_tensor([3.0, 4.0]))
+    assert_close(x.grad, np.array([3.0, 4.0]))
+
+
+def test_a_leaf_gradient_keeps_the_leaf_dtype_when_ops_mix_dtypes(backend):
+    x = as_tensor([1.0, 2.0], dtype=mg.float32, requires_grad=True)
+    w = as_tensor([3.0, 4.0], dtype=mg.float64, requires_grad=True)
+    (x * w).sum().backward()
+    assert x.grad.dtype == mg.float32 and w.grad.dtype == mg.float64
+    assert mg.grad(mg.concat([x, w]).sum(), [x])[0].dtype == mg.float32
+
+
+# ---- grad mode and detach -------------------------------------------------------------------
+
+
+def test_no_grad_records_nothing_and_enable_grad_reenables(backend):
+    x = as_tensor([1.0], requires_grad=True)
+    assert mg.is_grad_enabled()
+    with mg.no_grad():
+        assert not mg.is_grad_enabled()
+        y = x * 2
+        with mg.enable_grad():
+            assert mg.is_grad_enabled() and (x * 2).requires_grad
+        assert not mg.is_grad_enabled()
+    assert mg.is_grad_enabled()
+    assert not y.requires_grad and y.is_leaf
+
+
+def test_grad_modes_restore_on_exception_and_work_as_decorators(backend):
+    with pytest.raises(KeyError), mg.no_grad():
+        raise KeyError
+    assert mg.is_grad_enabled()
+
+    @mg.no_grad()
+    def double(t):
+        return t * 2
+
+    x = as_tensor([1.0], requires_grad=True)
+    assert not double(x).requires_grad and mg.is_grad_enabled()
+    with mg.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+
+
+def test_detach_stops_the_gradient(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    y = x * x.detach()  # only the first factor is differentiated
+    y.sum().backward()
+    assert_close(x.grad, host(x))
+
+
+# ---- graph shapes ---------------------------------------------------------------------------
+
+
+def test_same_tensor_used_twice(backend):
+    check_op(lambda x: x * x, np.array([1.0, -2.0, 3.0]))
+    x = as_tensor([1.0, -2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert_close(x.grad, 2 * host(x))
+
+
+def test_diamond_graph(backend):
+    """x -> a -> (b, c) -> y: both paths meet in a; a's node runs once, after both."""
+    def diamond(x):
+        a = x * 3
+        return a.exp() * a + a.tanh()
+
+    check_op(diamond, np.array([0.2, -0.5]))
+    x = as_tensor([0.2, -0.5], requires_grad=True)
+    diamond(x).sum().backward()
+    a = 3 * host(x)
+    assert_close(x.grad, 3 * (np.exp(a) * a + np.exp(a) + 1 - np.tanh(a) ** 2))
+
+
+def test_paths_of_different_lengths_meet(backend):
+    """The short path reaches x's consumer before the long one: rank order must wait."""
+    def uneven(x):
+        long = x
+        for _ in range(5):
+            long = (long * 0.5).tanh()
+        return long + x * x
+
+    check_op(uneven, np.array([0.3, 0.7]))
+
+
+def test_a_10000_step_chain_under_the_default_recursion_limit(backend):
+    """h <- h + 1e-4 tanh(h), 10,000 times: the walk must be iterative, never recursive."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)  # CPython's default
+    try:
+        x = as_tensor([0.5], requires_grad=True)
+        h, value, slope = x, 0.5, 1.0
+        for _ in range(10_000):
+            h = h + h.tanh() * 1e-4
+            slope *= 1 + 1e-4 * (1 - math.tanh(value) ** 2)  # the chain rule, step by step
+            value += 1e-4 * math.tanh(value)
+        h.sum().backward()
+    finally:
+        sys.setrecursionlimit(limit)
+    assert_close(h, np.array([value]), rtol=1e-9)
+    assert_close(x.grad, np.array([slope]), rtol=1e-9)
+
+
+def test_retain_grad_on_every_step_of_an_unrolled_recurrence(backend):
+    """h[t] = tanh(w * h[t-1] + x[t]), loss = sum_t h[t]: BPTT by hand in NumPy."""
+    w, xs = 0.8, np.array([0.5, -1.0, 0.3, 0.9])
+    h, hs = as_tensor([0.0], requires_grad=True), []
+    for x_t in xs:
+        h = (h * w + float(x_t)).tanh().retain_grad()
+        hs.append(h)
+    sum(hs[1:], hs[0]).sum().backward()
+
+    values = [float(t.item()) for t in hs]
+    expected, carry = [0.0] * len(hs), 0.0
+    for t in reversed(range(len(hs))):
+        expected[t] = 1.0 + carry  # its own term in the loss, plus what flows back from t+1
+        carry = expected[t] * (1 - values[t] ** 2) * w
+    for t, h_t in enumerate(hs):
+        assert_close(h_t.grad, np.array([expected[t]]))
+
+
+# ---- mg.grad --------------------------------------------------------------------------------
+
+
+def test_grad_returns_gradients_without_touching_dot_grad(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    (gx,) = mg.grad((x * x).sum(), [x])
+    assert_close(gx, 2 * host(x))
+    assert x.grad is None
+
+
+def test_grad_with_non_leaf_inputs_and_several_outputs(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3
+    y1, y2 = (h * h).sum(), h.exp()
+    g2 = as_tensor([1.0, -1.0])
+    gh, gx = mg.grad([y1, y2], [h, x], grad_outputs=[None, g2])
+    hv = host(h)
+    assert_close(gh, 2 * hv + np.exp(hv) * host(g2))
+    assert_close(gx, 3 * host(gh))
+    assert x.grad is None and h.grad is None
+
+
+def test_grad_of_the_same_input_twice(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    g1, g2 = mg.grad((x * x).sum(), [x, x])
+    assert_close(g1, g2)
+
+
+def test_grad_allow_unused(backend):
+    x, unused = as_tensor([1.0], requires_grad=True), as_tensor([2.0], requires_grad=True)
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        mg.grad(y, [x, unused], retain_graph=True)
+    gx, gu = mg.grad(y, [x, unused], allow_unused=True)
+    assert_close(gx, np.array([2.0]))
+    assert gu is None
+
+
+def test_grad_retain_graph(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh().sum()
+    first = mg.grad(y, [x], retain_graph=True)[0]
+    assert_close(mg.grad(y, [x])[0], first)
+    with pytest.raises(mg.GraphFreedError):
+        mg.grad(y, [x])

@@ -1,0 +1,141 @@
+"""Elementwise ops: values against NumPy, gradients against finite differences.
+
+One line per op declares its test; the factories below draw shapes (scalars and
+size-1 axes included) and values in the op's domain, and call ``check_op``.
+"""
+
+import operator
+
+import numpy as np
+import pytest
+from _helpers import as_tensor, assert_close, check_op, host
+from _strategies import (
+    BINARY,
+    CLIP_BOUNDS,
+    CLIPPABLE,
+    NONZERO,
+    POSITIVE,
+    REAL,
+    arrays,
+    same_shape_arrays,
+    scalars,
+    shapes,
+)
+from hypothesis import example, given
+
+import minigrad as mg
+
+LO, HI = CLIP_BOUNDS
+
+
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def unary_test(fn, ref, domain):
+    """A test of ``fn`` on one drawn array, pinned at a 0-d and an all-size-1 input."""
+
+    @given(x=arrays(shapes(), domain))
+    @example(x=np.array(domain.high / 2))
+    @example(x=np.full((1, 1, 1), domain.high / 2))
+    def test(backend, x):
+        check_op(fn, x, ref=ref)
+
+    return test
+
+
+test_neg = unary_test(operator.neg, np.negative, REAL)
+test_exp = unary_test(mg.exp, np.exp, REAL)
+test_log = unary_test(mg.log, np.log, POSITIVE)
+test_tanh = unary_test(mg.tanh, np.tanh, REAL)
+test_sigmoid = unary_test(mg.sigmoid, _sigmoid, REAL)
+test_relu = unary_test(mg.relu, lambda x: np.maximum(x, 0), NONZERO)
+test_abs = unary_test(mg.abs, np.abs, NONZERO)
+test_sqrt = unary_test(mg.sqrt, np.sqrt, POSITIVE)
+test_clip = unary_test(lambda x: x.clip(LO, HI), lambda x: np.clip(x, LO, HI), CLIPPABLE)
+test_clip_min_only = unary_test(lambda x: mg.clip(x, min=LO), lambda x: np.maximum(x, LO),
+                                CLIPPABLE)
+test_clip_max_only = unary_test(lambda x: x.clip(max=HI), lambda x: np.minimum(x, HI), CLIPPABLE)
+test_square = unary_test(lambda x: x**2, np.square, REAL)  # negative bases, integer exponent
+test_cube = unary_test(lambda x: x**3, lambda x: x**3, REAL)
+
+
+def binary_tests(op, a_domain, b_domain):
+    """Tests of ``a op b`` with two tensors, and with a Python scalar on either side."""
+
+    @given(ab=same_shape_arrays(a_domain, b_domain))
+    def tensors(backend, ab):
+        check_op(op, *ab, ref=op)
+
+    @given(a=arrays(shapes(), a_domain), c=scalars(b_domain))
+    @example(a=np.array(a_domain.high / 2), c=int(b_domain.high))  # an int operand too
+    def scalar_right(backend, a, c):
+        check_op(lambda x: op(x, c), a, ref=lambda x: op(x, c))
+
+    @given(c=scalars(a_domain), b=arrays(shapes(), b_domain))
+    @example(c=int(a_domain.high), b=np.array(b_domain.high / 2))
+    def scalar_left(backend, c, b):
+        check_op(lambda x: op(c, x), b, ref=lambda x: op(c, x))
+
+    return tensors, scalar_right, scalar_left
+
+
+test_add, test_add_scalar_right, test_add_scalar_left = binary_tests(*BINARY["add"])
+test_sub, test_sub_scalar_right, test_sub_scalar_left = binary_tests(*BINARY["sub"])
+test_mul, test_mul_scalar_right, test_mul_scalar_left = binary_tests(*BINARY["mul"])
+test_div, test_div_scalar_right, test_div_scalar_left = binary_tests(*BINARY["div"])
+test_pow, test_pow_scalar_exponent, test_pow_scalar_base = binary_tests(*BINARY["pow"])
+
+
+# ---- kinks, stability, dtypes ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn, expected", [
+    (mg.relu, [0.0, 0.0, 1.0]),
+    (mg.abs, [-1.0, 0.0, 1.0]),
+    (lambda x: x.clip(-1.0, 0.0), [0.0, 1.0, 0.0]),  # the bound itself passes the gradient
+])
+def test_gradient_at_kinks(backend, fn, expected):
+    x = as_tensor([-2.0, 0.0, 2.0], requires_grad=True)
+    fn(x).sum().backward()
+    assert_close(x.grad, np.array(expected))
+
+
+@pytest.mark.parametrize("fn", [mg.sigmoid, mg.tanh, mg.exp])
+def test_saturating_ops_stay_finite(backend, fn):
+    """Huge inputs neither overflow to nan in the value nor in the gradient."""
+    x = as_tensor([-1000.0, 0.0, 1000.0] if fn is not mg.exp else [-1000.0, 0.0, 700.0],
+                  requires_grad=True)
+    y = fn(x)
+    y.sum().backward()
+    assert np.isfinite(host(y)).all() and np.isfinite(host(x.grad)).all()
+
+
+def test_sigmoid_saturates_exactly(backend):
+    assert_close(mg.sigmoid(as_tensor([-1000.0, 1000.0])), np.array([0.0, 1.0]))
+
+
+UNARY_NAMES = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sqrt"]
+
+
+@pytest.mark.parametrize("name", UNARY_NAMES)
+def test_method_matches_function_and_keeps_float32(backend, name):
+    x = as_tensor([0.5, 1.5], dtype=mg.float32)
+    by_method, by_function = getattr(x, name)(), getattr(mg, name)(x)
+    assert by_method.dtype == by_function.dtype == mg.float32
+    assert_close(by_method, by_function)
+
+
+@pytest.mark.parametrize("op", list(BINARY.values()), ids=list(BINARY))
+@pytest.mark.parametrize("scalar", [2, 2.0, np.float64(2.0), np.float32(2.0), np.int64(2)])
+def test_scalars_keep_float32_on_either_side(backend, op, scalar):
+    x = as_tensor([0.5, 1.5], dtype=mg.float32)
+    assert op[0](x, scalar).dtype == mg.float32
+    assert op[0](scalar, x).dtype == mg.float32
+
+
+def test_unary_minus_is_its_own_inverse(backend):
+    x = as_tensor([1.0, -2.0], requires_grad=True)
+    y = -x
+    (-y).sum().backward()
+    assert_close(x.grad, np.ones(2))

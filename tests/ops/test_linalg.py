@@ -1,0 +1,48 @@
+"""Matrix products: 2-D, batched with broadcast batch axes, and 1-D on either or both sides."""
+
+import operator
+
+import numpy as np
+from _helpers import check_direction, check_op
+from _strategies import MAX_SIDE, arrays
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+# NumPy's own signature for matmul: the optional axes are the 1-D cases.
+MATMUL = "(m?,n),(n,p?)->(m?,p?)"
+
+
+def operands(signature=MATMUL, max_dims=4):
+    """Two arrays whose shapes fit ``signature``, batch axes broadcast against each other."""
+    shapes = hnp.mutually_broadcastable_shapes(signature=signature, max_dims=max_dims,
+                                               min_side=1, max_side=MAX_SIDE)
+    return shapes.flatmap(lambda s: st.tuples(*[arrays(shape) for shape in s.input_shapes]))
+
+
+@given(ab=operands("(m,n),(n,p)->(m,p)", max_dims=0))
+def test_matmul_2d(backend, ab):
+    check_op(operator.matmul, *ab, ref=np.matmul)
+
+
+@given(ab=operands())
+@example(ab=(np.ones(3), np.ones(3)))  # vector . vector is a 0-d tensor
+@example(ab=(np.ones(3), np.ones((2, 3, 4))))  # 1-D on the left of a batch
+@example(ab=(np.ones((2, 1, 2, 3)), np.ones(3)))  # 1-D on the right
+@example(ab=(np.ones((1, 2, 3)), np.ones((5, 3, 2))))  # a batch axis of 1 broadcasts
+@example(ab=(np.ones((2, 3)), np.ones((4, 3, 1))))  # a matrix against a batch
+def test_matmul_batched_and_1d(backend, ab):
+    check_op(operator.matmul, *ab, ref=np.matmul)
+
+
+@given(ab=operands())
+def test_function_form_matches_operator(backend, ab):
+    check_op(mg.matmul, *ab, ref=np.matmul)
+
+
+def test_big_matmul_along_a_random_direction(backend):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 64, 96)), rng.standard_normal((96, 48))
+    check_direction(lambda x, y: (x @ y).tanh(), a, b)

@@ -1,0 +1,133 @@
+"""Reductions (sum mean max min argmax argmin) and the stable composites built on them."""
+
+import numpy as np
+import pytest
+from _helpers import as_tensor, assert_close, check_op, host
+from _strategies import arrays, distinct_arrays, shape_and_axis
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+
+def cases(array_strategy=arrays):
+    """Pairs ``(x, axis)``: an array and an axis argument for it (None, int, negative, tuple)."""
+    return shape_and_axis().flatmap(lambda sa: st.tuples(array_strategy(sa[0]), st.just(sa[1])))
+
+
+def tied_arrays(shape):
+    """Arrays of 0s, 1s and 2s: ties everywhere."""
+    return hnp.arrays(np.float64, shape, elements=st.integers(0, 2).map(float))
+
+
+def upstream(shape):
+    """A random upstream gradient of ``shape`` (never all ones)."""
+    return np.asarray(np.random.default_rng(0).uniform(-1, 1, size=shape))
+
+
+def _logsumexp(x, axis=None, keepdims=False):
+    m = np.max(x, axis=axis, keepdims=True)
+    total = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return total if keepdims else np.squeeze(total, axis=axis)
+
+
+def _softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def reduction_test(name, array_strategy=arrays):
+    """A test of ``x.<name>(axis, keepdims)`` against ``numpy.<name>``."""
+
+    @given(case=cases(array_strategy), keepdims=st.booleans())
+    @example(case=(np.array(1.5), None), keepdims=False)  # a 0-d tensor reduces to itself
+    @example(case=(np.ones((1, 3)) * np.arange(3), (0, -1)), keepdims=True)
+    def test(backend, case, keepdims):
+        x, axis = case
+        check_op(lambda t: getattr(t, name)(axis=axis, keepdims=keepdims), x,
+                 ref=lambda a: getattr(np, name)(a, axis=axis, keepdims=keepdims))
+
+    return test
+
+
+test_sum = reduction_test("sum")
+test_mean = reduction_test("mean")
+test_max = reduction_test("max", distinct_arrays)
+test_min = reduction_test("min", distinct_arrays)
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@given(case=cases(tied_arrays))
+@example(case=(np.array([2.0, 2.0, 1.0]), None))
+def test_ties_split_the_gradient_and_it_sums_to_the_upstream_one(backend, name, case):
+    x, axis = case
+    t = as_tensor(x, requires_grad=True)
+    y = getattr(t, name)(axis=axis)
+    g = upstream(y.shape)
+    y.backward(as_tensor(g))
+    gx, best = host(t.grad), getattr(np, name)(x, axis=axis, keepdims=True)
+    assert (gx[x != best] == 0).all()  # only the winners receive a gradient
+    assert_close(gx.sum(axis=axis), g)
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@given(case=cases(distinct_arrays))
+def test_arg_reductions_match_numpy_and_stay_off_the_graph(backend, name, case):
+    x, axis = case
+    if isinstance(axis, tuple):  # NumPy takes a single axis here
+        axis = axis[0]
+    t = as_tensor(x, requires_grad=True)
+    got = getattr(t, name)(axis=axis)
+    assert got.dtype == mg.int64 and not got.requires_grad
+    assert_close(got, getattr(np, name)(x, axis=axis))
+
+
+# ---- the stable composites -------------------------------------------------------------------
+
+
+@given(case=cases(), keepdims=st.booleans())
+def test_logsumexp(backend, case, keepdims):
+    x, axis = case
+    check_op(lambda t: t.logsumexp(axis=axis, keepdims=keepdims), x,
+             ref=lambda a: _logsumexp(a, axis, keepdims))
+
+
+@pytest.mark.parametrize("name, ref", [
+    ("softmax", _softmax),
+    ("log_softmax", lambda a, axis: np.log(_softmax(a, axis))),
+])
+@given(case=cases())
+def test_softmax_family(backend, name, ref, case):
+    x, axis = case
+    check_op(lambda t: getattr(mg, name)(t, axis=axis), x, ref=lambda a: ref(a, axis))
+    check_op(lambda t: getattr(t, name)(axis), x)  # the method form
+
+
+@pytest.mark.parametrize("name, ref", [
+    ("softmax", _softmax),
+    ("log_softmax", lambda a, axis: a - _logsumexp(a, axis, keepdims=True)),
+    ("logsumexp", _logsumexp),
+])
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64])
+def test_huge_inputs_stay_finite(backend, name, ref, dtype):
+    """exp(1000) overflows; the shifted forms must not, nor must their gradients."""
+    x = np.array([[1000.0, 0.0, -1000.0], [1000.0, 1000.0, 999.0]])
+    t = as_tensor(x, dtype=dtype, requires_grad=True)
+    y = getattr(mg, name)(t, axis=-1)
+    y.backward(as_tensor(upstream(y.shape), dtype=dtype))
+    assert np.isfinite(host(y)).all() and np.isfinite(host(t.grad)).all()
+    assert_close(y, ref(x, -1).astype(dtype), rtol=1e-6, atol=1e-6)
+
+
+def test_softmax_rows_sum_to_one_and_its_gradient_to_zero(backend):
+    x = as_tensor(np.random.default_rng(1).normal(size=(3, 4)), requires_grad=True)
+    s = x.softmax(axis=1)
+    assert_close(s.sum(axis=1), np.ones(3))
+    (s * as_tensor(upstream((3, 4)))).sum().backward()
+    assert_close(x.grad.sum(axis=1), np.zeros(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
+def test_reductions_keep_float32(backend, name):
+    assert getattr(as_tensor([[1.0, 2.0]], dtype=mg.float32), name)(axis=1).dtype == mg.float32

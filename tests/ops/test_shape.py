@@ -1,0 +1,201 @@
+"""Shape ops: reshape, transpose, indexing, concat/stack/split, where, broadcast_to.
+
+They move values without changing them, so their gradients move the upstream
+gradient back; indexing with repeated integers must accumulate.
+"""
+
+import numpy as np
+import pytest
+from _helpers import as_tensor, assert_close, check_op
+from _strategies import arrays, broadcastable, shapes
+from hypothesis import example, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+
+@st.composite
+def reshapes(draw):
+    """An array and a new shape of the same size, maybe with a -1."""
+    x = draw(arrays(shapes()))
+    size = x.size
+    d = draw(st.sampled_from([d for d in range(1, size + 1) if size % d == 0]))
+    new = draw(st.sampled_from([(size,), (d, size // d), (d, -1), (-1, 1, d), (1,) * 2 + (size,)]))
+    return x, new
+
+
+@given(case=reshapes(), varargs=st.booleans())
+@example(case=(np.array(2.0), ()), varargs=False)  # to and from 0-d
+@example(case=(np.ones(1), ()), varargs=False)
+def test_reshape(backend, case, varargs):
+    x, new = case
+    check_op(lambda t: t.reshape(*new) if varargs else t.reshape(new), x,
+             ref=lambda a: a.reshape(new))
+
+
+@st.composite
+def permuted(draw):
+    x = draw(arrays(shapes()))
+    return x, tuple(draw(st.permutations(range(x.ndim))))
+
+
+@given(case=permuted())
+def test_transpose(backend, case):
+    x, axes = case
+    check_op(lambda t: t.transpose(*axes), x, ref=lambda a: a.transpose(axes))
+    check_op(lambda t: t.transpose(axes), x, ref=lambda a: a.transpose(axes))  # one tuple
+
+
+@given(x=arrays(shapes()))
+def test_transpose_without_axes_and_T_reverse_the_axes(backend, x):
+    check_op(lambda t: t.transpose(), x, ref=np.transpose)
+    check_op(lambda t: t.T, x, ref=lambda a: a.T)
+
+
+# ---- indexing ------------------------------------------------------------------------------
+
+
+@st.composite
+def basic_indexed(draw):
+    """An array and a basic index: ints (negative too), slices (negative steps), None, ..."""
+    x = draw(arrays(shapes(min_dims=1)))
+    index = draw(hnp.basic_indices(x.shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True))
+    return x, index
+
+
+@given(case=basic_indexed())
+@example(case=(np.arange(5.0), slice(None, None, -2)))
+@example(case=(np.arange(6.0).reshape(2, 3), (Ellipsis, None, -1)))
+def test_getitem_basic(backend, case):
+    x, index = case
+    check_op(lambda t: t[index], x, ref=lambda a: a[index])
+
+
+@st.composite
+def integer_indexed(draw):
+    """An array and a tuple of integer arrays into it (repeats likely, negatives allowed)."""
+    x = draw(arrays(shapes(min_dims=1)))
+    index = draw(hnp.integer_array_indices(x.shape, result_shape=shapes(max_dims=2)))
+    return x, index
+
+
+@given(case=integer_indexed(), as_tensors=st.booleans())
+@example(case=(np.arange(3.0), (np.array([0, 0, 2, 0]),)), as_tensors=False)
+def test_getitem_integer_arrays_accumulate_repeats(backend, case, as_tensors):
+    x, index = case
+    native = tuple(as_tensor(i, dtype=mg.int64) for i in index) if as_tensors else index
+    check_op(lambda t: t[native], x, ref=lambda a: a[index])
+
+
+def test_repeated_index_counts_each_use(backend):
+    x = as_tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert_close(x.grad, np.array([3.0, 0.0, 1.0]))
+
+
+@given(x=arrays(shapes(min_dims=1)), data=st.data())
+def test_getitem_boolean_mask(backend, x, data):
+    mask = data.draw(hnp.arrays(np.bool_, x.shape))
+    check_op(lambda t: t[mask], x, ref=lambda a: a[mask])
+    tensor_mask = as_tensor(mask, dtype=mg.bool_)
+    check_op(lambda t: t[tensor_mask], x, ref=lambda a: a[mask])
+
+
+def test_getitem_mixes_a_slice_and_a_list(backend):
+    x = np.arange(12.0).reshape(3, 4)
+    check_op(lambda t: t[1:, [3, 0, 3]], x, ref=lambda a: a[1:, [3, 0, 3]])
+
+
+# ---- joining and splitting -----------------------------------------------------------------
+
+
+@st.composite
+def joinable(draw, same_shape=False):
+    """Arrays that agree on every axis but ``axis`` (and there too when ``same_shape``)."""
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape)
+    axis = draw(st.integers(-ndim, ndim - 1))
+    xs = []
+    for _ in range(draw(st.integers(1, 3))):
+        own = list(shape)
+        if not same_shape:
+            own[axis] = draw(st.integers(1, 3))
+        xs.append(draw(arrays(tuple(own))))
+    return xs, axis
+
+
+@given(case=joinable())
+def test_concat(backend, case):
+    xs, axis = case
+    check_op(lambda *ts: mg.concat(ts, axis=axis), *xs,
+             ref=lambda *a: np.concatenate(a, axis=axis))
+
+
+@given(case=joinable(same_shape=True), data=st.data())
+def test_stack(backend, case, data):
+    xs, _ = case
+    axis = data.draw(st.integers(-xs[0].ndim - 1, xs[0].ndim))  # a new axis: one more place
+    check_op(lambda *ts: mg.stack(list(ts), axis=axis), *xs, ref=lambda *a: np.stack(a, axis))
+
+
+@st.composite
+def splittable(draw):
+    """An array, an axis and either a number of equal sections or sorted split indices."""
+    x = draw(arrays(shapes(min_dims=1)))
+    axis = draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    sections = draw(st.sampled_from([d for d in range(1, n + 1) if n % d == 0]))
+    indices = sorted(draw(st.lists(st.integers(0, n + 1), max_size=3)))  # empty pieces too
+    return x, draw(st.sampled_from([sections, indices])), axis
+
+
+@given(case=splittable(), use=st.sampled_from(["all", "first", "last"]))
+@example(case=(np.arange(6.0), [2, 2, 5], 0), use="all")
+def test_split(backend, case, use):
+    """Pieces a loss leaves unused get zero gradient."""
+    x, how, axis = case
+    pick = {"all": slice(None), "first": slice(0, 1), "last": slice(-1, None)}[use]
+    check_op(lambda t: mg.split(t, how, axis=axis)[pick], x,
+             ref=lambda a: tuple(np.split(a, how, axis=axis))[pick])
+
+
+@given(xs=broadcastable(num_shapes=3), data=st.data())
+def test_where_broadcasts_all_three(backend, xs, data):
+    cond = as_tensor(data.draw(hnp.arrays(np.bool_, xs[0])), dtype=mg.bool_)
+    a, b = data.draw(arrays(xs[1])), data.draw(arrays(xs[2]))
+    check_op(lambda s, t: mg.where(cond, s, t), a, b,
+             ref=lambda s, t: np.where(cond.numpy(), s, t))
+
+
+@pytest.mark.parametrize("side", ["a", "b"])
+@given(x=arrays(shapes()), data=st.data())
+def test_where_with_a_scalar_branch(backend, side, x, data):
+    mask = data.draw(hnp.arrays(np.bool_, x.shape))
+    cond = as_tensor(mask, dtype=mg.bool_)
+    if side == "a":
+        check_op(lambda t: mg.where(cond, 1.5, t), x, ref=lambda a: np.where(mask, 1.5, a))
+    else:
+        check_op(lambda t: mg.where(cond, t, 0.0), x, ref=lambda a: np.where(mask, a, 0.0))
+
+
+@st.composite
+def broadcast_targets(draw):
+    """An array and a shape it broadcasts to (new leading axes, stretched 1s)."""
+    target = draw(shapes())
+    keep = draw(st.integers(0, len(target)))
+    own = tuple(1 if draw(st.booleans()) else n for n in target[len(target) - keep:])
+    return draw(arrays(own)), target
+
+
+@given(case=broadcast_targets())
+def test_broadcast_to(backend, case):
+    x, target = case
+    check_op(lambda t: t.broadcast_to(target), x, ref=lambda a: np.broadcast_to(a, target))
+
+
+def test_shape_ops_keep_float32(backend):
+    x = as_tensor(np.ones((2, 3)), dtype=mg.float32)
+    for y in (x.reshape(3, 2), x.T, x[0], mg.concat([x, x]), mg.stack([x, x]),
+              mg.split(x, 3, 1)[0], x.broadcast_to((4, 2, 3)), mg.where(x > 0, x, 0.0)):
+        assert y.dtype == mg.float32, y
