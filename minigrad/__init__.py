@@ -7,11 +7,13 @@
 tensor([2. 4. 6.], dtype=float32)
 """
 
-from minigrad import backends
+from minigrad import backends, optim, viz
 from minigrad.autograd import grad
 from minigrad.backends import default_backend, set_default_backend
 from minigrad.dtypes import bool_, float32, float64, int32, int64
-from minigrad.errors import BackendUnavailableError, GradcheckError, GraphFreedError
+from minigrad.errors import (
+    BackendUnavailableError, GradcheckError, GraphFreedError, SerializationError,
+)
 from minigrad.factories import (
     arange, eye, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
 )
@@ -21,15 +23,17 @@ from minigrad.ops import (
     abs, clip, concat, exp, log, log_softmax, logsumexp, matmul, relu, sigmoid, softmax, split,
     sqrt, stack, tanh, where,
 )
+from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BackendUnavailableError", "GradcheckError", "GraphFreedError", "Tensor", "abs", "arange",
-    "backends", "bool_", "clip", "concat", "default_backend", "enable_grad", "exp", "eye",
-    "float32", "float64", "full", "grad", "gradcheck", "int32", "int64", "is_grad_enabled", "log",
-    "log_softmax", "logsumexp", "manual_seed", "matmul", "no_grad", "ones", "ones_like", "rand",
-    "randn", "relu", "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split",
-    "sqrt", "stack", "tanh", "tensor", "where", "zeros", "zeros_like",
+    "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError", "Tensor",
+    "abs", "arange", "backends", "bool_", "clip", "concat", "default_backend", "enable_grad",
+    "exp", "eye", "float32", "float64", "full", "grad", "gradcheck", "int32", "int64",
+    "is_grad_enabled", "load", "log", "log_softmax", "logsumexp", "manual_seed", "matmul",
+    "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",
+    "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split", "sqrt", "stack",
+    "tanh", "tensor", "viz", "where", "zeros", "zeros_like",
 ]

@@ -1,0 +1,202 @@
+r"""Look at the tape: the recorded graph behind a tensor, as text or as a picture.
+
+:func:`tape` prints the graph as a Wengert list, one primitive per line in the
+order the ops ran, each with the shape it produced::
+
+    %0 = leaf  (2, 3)
+    %1 = leaf  (2, 3)  requires_grad
+    %2 = mul(%0, %1)  (2, 3)
+    %3 = tanh(%2)  (2, 3)
+
+:func:`to_dot` writes the same graph as Graphviz DOT source, and :func:`render`
+turns that into an SVG or PNG when Graphviz's ``dot`` program is installed.
+
+Values are numbered ``%0, %1, ...``; pass ``names={tensor: "name"}`` to call
+some of them by name instead, leaves or intermediate results alike (for a module,
+``{p: n for n, p in model.named_parameters()}``). An op that returns several
+tensors (``split``) gets one label per output, ``%5.0, %5.1, ...``.
+
+Nothing here keeps the graph alive or changes it, and the walk is iterative, so
+a graph of any depth can be printed. Call these before ``backward()``, which
+frees the graph unless ``retain_graph=True``.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import NamedTuple
+
+from minigrad.errors import GraphFreedError
+from minigrad.tensor import Tensor
+
+__all__ = ["render", "tape", "to_dot"]
+
+
+def _key(t):
+    """What identifies a value: a leaf is its tensor, a result is (its node, which output)."""
+    return id(t) if t._node is None else (id(t._node), t._index)
+
+
+def _topological(root):
+    """The leaves and nodes behind ``root``, each after everything it depends on.
+
+    Nodes do not record when they ran, so this is *an* order they can run in: an
+    explicit-stack post-order depth-first walk that follows the deepest input first
+    (the longest chain of dependencies), then the others from left to right. A loop
+    then reads in order, each iteration's ops together, as the program ran them.
+    Also returns the shape of every value met on the way (nodes keep no outputs).
+    """
+    order, seen, shapes = [], set(), {_key(root): root.shape}
+    stack = [(root, False)]
+    while stack:
+        t, inputs_done = stack.pop()
+        item = t if t._node is None else t._node
+        if inputs_done:
+            order.append(item)
+            continue
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        stack.append((t, True))
+        if t._node is None:
+            continue
+        if t._node.inputs is None:
+            raise GraphFreedError(
+                "viz: the graph behind this tensor was freed by backward(); call viz "
+                "before backward(), or pass retain_graph=True to backward()"
+            )
+        inputs = [x for x in t._node.inputs if isinstance(x, Tensor)]
+        for x in inputs:
+            shapes[_key(x)] = x.shape
+        # Visit the deepest input first (the stack pops the last pushed), ties left to right.
+        for x in sorted(reversed(inputs), key=_depth):
+            stack.append((x, False))
+    return order, shapes
+
+
+def _depth(t):
+    return 0 if t._node is None else t._node.rank
+
+
+class _Line(NamedTuple):
+    """One leaf or node of the tape, ready to print."""
+
+    labels: list  # one per output
+    op: str  # None for a leaf
+    args: list  # labels of tensor operands, repr of constant ones
+    sources: list  # (line, output) of each tensor operand, output None for one-output lines
+    shapes: list  # one per output, "?" for an output nothing used
+    requires_grad: bool  # a leaf that gradients flow to
+    named: bool  # some output was named by the caller
+
+
+def _lines(root, names):
+    """One :class:`_Line` per leaf or node behind ``root``, in execution order."""
+    wanted = {_key(t): name for t, name in (names or {}).items()}
+    order, shapes = _topological(root)
+    label, where, lines = {}, {}, []
+    for number, item in enumerate(order):
+        if isinstance(item, Tensor):
+            keys, op, inputs = [id(item)], None, []
+        else:
+            keys = [(id(item), i) for i in range(item.n_outputs)]
+            op, inputs = type(item).__name__.lower(), item.inputs
+        suffixes = [""] if len(keys) == 1 else [f".{i}" for i in range(len(keys))]
+        for i, (key, suffix) in enumerate(zip(keys, suffixes)):
+            label[key] = wanted.get(key, f"%{number}{suffix}")
+            where[key] = (number, i if suffix else None)
+        args = [label[_key(x)] if isinstance(x, Tensor) else repr(x) for x in inputs]
+        sources = [where[_key(x)] for x in inputs if isinstance(x, Tensor)]
+        lines.append(_Line(
+            [label[k] for k in keys], op, args, sources, [shapes.get(k, "?") for k in keys],
+            op is None and item.requires_grad, any(k in wanted for k in keys),
+        ))
+    return lines
+
+
+def tape(tensor, names=None):
+    """The tape behind ``tensor`` as text: one line per leaf or primitive, in execution order.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        The result whose graph to print (often a loss).
+    names : dict of Tensor to str, optional
+        Labels for some tensors; the others are numbered ``%0, %1, ...``.
+
+    Returns
+    -------
+    str
+        Lines such as ``%3 = tanh(%2)  (2, 3)``; leaves read ``%0 = leaf  (2, 3)``,
+        with ``requires_grad`` appended when gradients flow to them.
+    """
+    text = []
+    for line in _lines(tensor, names):
+        rhs = "leaf" if line.op is None else f"{line.op}({', '.join(line.args)})"
+        text.append(f"{', '.join(line.labels)} = {rhs}  {_shapes(line)}"
+                    + ("  requires_grad" if line.requires_grad else ""))
+    return "\n".join(text)
+
+
+def to_dot(tensor, names=None):
+    """The graph behind ``tensor`` as Graphviz DOT source.
+
+    Leaves are ellipses (filled blue when they require grad), ops are boxes labelled
+    like the lines of :func:`tape` (filled yellow when named in ``names``), and
+    ``tensor`` itself has a double border. Edges run from inputs to the ops that
+    use them, labelled with the output's index for multi-output ops. Constant
+    operands are left out.
+    """
+    lines = _lines(tensor, names)
+    out = ["digraph tape {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    for n, line in enumerate(lines):
+        labels = ", ".join(line.labels)
+        if line.op is None:
+            style = ', style=filled, fillcolor="#cfe2f3"' if line.requires_grad else ""
+            out.append(f'  n{n} [label="{_escape(labels)}\\n{_shapes(line)}", '
+                       f"shape=ellipse{style}];")
+        else:
+            style = ', style=filled, fillcolor="#fff2cc"' if line.named else ""
+            style += ", peripheries=2" if n == len(lines) - 1 else ""
+            out.append(f'  n{n} [label="{_escape(labels)} = {line.op}\\n{_shapes(line)}", '
+                       f"shape=box{style}];")
+            for source, output in line.sources:
+                tail = "" if output is None else f' [taillabel="{output}"]'
+                out.append(f"  n{source} -> n{n}{tail};")
+    out.append("}")
+    return "\n".join(out) + "\n"
+
+
+def _shapes(line):
+    return ", ".join(map(str, line.shapes))
+
+
+def _escape(text):
+    """Make a user's name safe inside a double-quoted DOT string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def render(source, path, format="svg"):
+    """Write DOT ``source`` to ``path`` and, when Graphviz is installed, draw it beside it.
+
+    Parameters
+    ----------
+    source : str
+        DOT source, e.g. from :func:`to_dot`.
+    path : str or Path
+        Where the DOT file goes (``graph.dot``).
+    format : str
+        The picture's format for ``dot -T`` (``"svg"``, ``"png"``...).
+
+    Returns
+    -------
+    Path or None
+        The picture (``graph.svg``), or ``None`` when the ``dot`` program is not on PATH.
+    """
+    path = Path(path)
+    path.write_text(source)
+    if shutil.which("dot") is None:
+        return None
+    picture = path.with_suffix(f".{format}")
+    subprocess.run(["dot", f"-T{format}", str(path), "-o", str(picture)], check=True)
+    return picture
