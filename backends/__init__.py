@@ -57,7 +57,9 @@ _REQUIRED = ("name", "xp", "is_native", "to_host", "from_host", "seed", "randn",
 
 # Built-in backends are constructed on first use, so CuPy is imported only when asked for.
 _builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}
-_instances = {}
+# NumPy is built at once: it is always there, and as the host format it is the first
+# backend asked whether it owns an array (see of()).
+_instances = {"numpy": NumPyBackend()}
 _errors = {}
 _state = {"default": "numpy", "seed": None}
 

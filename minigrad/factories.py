@@ -39,8 +39,9 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
         Defaults to the array's own dtype for arrays; for Python data, ``float32``
         for floats, ``int64`` for integers and ``bool`` for booleans.
     backend : str, optional
-        Where the tensor lives; defaults to the backend that owns ``data`` if it is an
-        array, else the default backend.
+        Where the tensor lives. When omitted, an array of a device backend (a CuPy
+        array) stays on its backend; host data (lists, numbers, NumPy arrays) goes to
+        the default backend, as ``torch.set_default_device`` does.
     requires_grad : bool
         Record operations on this tensor for backward (floating dtypes only).
 
@@ -52,7 +53,8 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
     if isinstance(data, Tensor):
         data = data.data
     owner = backends.of(data)
-    target = _backend(backend if backend is not None or owner is None else owner)
+    on_device = owner is not None and owner.name != "numpy"  # NumPy is the host format
+    target = _backend(owner if backend is None and on_device else backend)
     if owner is target:
         array = data.copy()
     elif owner is not None:
