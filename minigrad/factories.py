@@ -45,6 +45,18 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
     requires_grad : bool
         Record operations on this tensor for backward (floating dtypes only).
 
+    Returns
+    -------
+    Tensor
+        A leaf holding a copy of ``data``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` holds something other than numbers or booleans, if the dtype
+        is not one of minigrad's, or if ``requires_grad`` is asked of a
+        non-floating dtype.
+
     Examples
     --------
     >>> mg.tensor([[1.0, 2.0], [3.0, 4.0]]).dtype

@@ -16,7 +16,13 @@ mode = _GradMode()
 
 
 def is_grad_enabled():
-    """Return whether new operations are currently recorded for backward."""
+    """Return whether new operations are currently recorded for backward.
+
+    Returns
+    -------
+    bool
+        ``False`` inside :class:`no_grad` (and during a first-order backward pass).
+    """
     return mode.enabled
 
 

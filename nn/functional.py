@@ -53,6 +53,15 @@ def softplus(x):
 
     logsumexp never overflows, and unlike the form :math:`\max(x, 0) + \log(1 + e^{-|x|})`
     its composite gradient is right at :math:`x = 0` too, where it is :math:`\sigma(0) = 1/2`.
+
+    Parameters
+    ----------
+    x : Tensor
+
+    Returns
+    -------
+    Tensor
+        Of ``x``'s shape; its derivative is :math:`\sigma(x)`.
     """
     return mg.stack([mg.zeros_like(x), x], axis=-1).logsumexp(axis=-1)
 
@@ -62,6 +71,20 @@ def dropout(x, p=0.5, training=True):
 
     The scaling keeps the expected value of every element unchanged, so evaluation
     (``training=False``) is the identity and needs no rescaling.
+
+    Parameters
+    ----------
+    x : Tensor
+    p : float
+        The probability of zeroing an element, in ``[0, 1)``.
+    training : bool
+        Apply dropout; when false, return ``x`` unchanged.
+
+    Returns
+    -------
+    Tensor
+        Of ``x``'s shape. The mask is drawn from the backend's generator
+        (:func:`minigrad.manual_seed`).
     """
     p = check.probability("dropout", "p", p)
     if not training or p == 0:
@@ -93,7 +116,22 @@ def _same_shape(op, prediction, target):
 
 
 def mse_loss(input, target, reduction="mean"):
-    r"""Mean squared error, :math:`\ell_n = (x_n - y_n)^2`, reduced by ``reduction``."""
+    r"""Mean squared error, :math:`\ell_n = (x_n - y_n)^2`, reduced by ``reduction``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Predictions :math:`x`.
+    target : Tensor
+        :math:`y`, of ``input``'s shape.
+    reduction : {"mean", "sum", "none"}
+        Average the per-element losses, add them, or return them unreduced.
+
+    Returns
+    -------
+    Tensor
+        A scalar, or ``input``'s shape with ``reduction="none"``.
+    """
     _reduction("mse_loss", reduction)
     _same_shape("mse_loss", input, target)
     difference = input - target
@@ -109,6 +147,20 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
 
     The right-hand form never takes the log of a probability that has rounded to 0,
     so it stays finite for logits of any size.
+
+    Parameters
+    ----------
+    logits : Tensor
+        :math:`x`, any shape.
+    targets : Tensor
+        :math:`y`, of ``logits``' shape, floating.
+    reduction : {"mean", "sum", "none"}
+        Average the per-element losses, add them, or return them unreduced.
+
+    Returns
+    -------
+    Tensor
+        A scalar, or ``logits``' shape with ``reduction="none"``.
     """
     _reduction("binary_cross_entropy_with_logits", reduction)
     _same_shape("binary_cross_entropy_with_logits", logits, targets)
@@ -148,6 +200,11 @@ def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
         by the number of the other targets (``nan`` when there are none), as in PyTorch.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns the ``(N,)`` losses, 0 at ignored positions.
+
+    Returns
+    -------
+    Tensor
+        A scalar, or ``(N,)`` with ``reduction="none"``.
     """
     _reduction("cross_entropy", reduction)
     check.tensor("cross_entropy", "logits", logits)

@@ -26,7 +26,26 @@ def _draw(kind, tensor, shape=None):
 
 
 def uniform_(tensor, a=0.0, b=1.0):
-    r"""Fill ``tensor`` with samples of :math:`\mathcal{U}(a, b)`."""
+    r"""Fill ``tensor`` with samples of :math:`\mathcal{U}(a, b)`.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+    a, b : float
+        The bounds.
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
+    """
     _floating(tensor, "uniform_")
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
@@ -35,7 +54,25 @@ def uniform_(tensor, a=0.0, b=1.0):
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    r"""Fill ``tensor`` with samples of :math:`\mathcal{N}(\text{mean}, \text{std}^2)`."""
+    r"""Fill ``tensor`` with samples of :math:`\mathcal{N}(\text{mean}, \text{std}^2)`.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+    mean, std : float
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
+    """
     _floating(tensor, "normal_")
     if std < 0:
         raise ValueError(f"normal_: expected std >= 0, got {std}")
@@ -44,14 +81,49 @@ def normal_(tensor, mean=0.0, std=1.0):
 
 
 def constant_(tensor, value):
-    """Fill ``tensor`` with ``value``."""
+    """Fill ``tensor`` with ``value``.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+    value : float
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
+    """
     _floating(tensor, "constant_")
     tensor.data = mg.full(tensor.shape, value, dtype=tensor.dtype, backend=tensor.backend).data
     return tensor
 
 
 def zeros_(tensor):
-    """Fill ``tensor`` with zeros."""
+    """Fill ``tensor`` with zeros.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
+    """
     return constant_(tensor, 0.0)
 
 
@@ -74,6 +146,23 @@ def xavier_uniform_(tensor, gain=1.0):
 
     Glorot and Bengio's choice: it keeps the variance of activations and of gradients
     roughly equal from layer to layer.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+    gain : float
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
     """
     _floating(tensor, "xavier_uniform_")
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
@@ -88,6 +177,24 @@ def orthogonal_(tensor, gain=1.0):
     are fewer) come out orthonormal. A recurrent weight initialised this way has all
     singular values equal to ``gain``, so it neither shrinks nor amplifies the state at
     the start of training.
+
+    Parameters
+    ----------
+    tensor : Tensor
+        A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
+        replaced, outside the graph.
+        At least 2-D.
+    gain : float
+
+    Returns
+    -------
+    Tensor
+        ``tensor`` itself.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
     """
     _floating(tensor, "orthogonal_")
     if tensor.ndim < 2:

@@ -85,13 +85,23 @@ class Module:
     # ---- the registry: attributes that hold Parameters and Modules ---------------------
 
     def named_children(self):
-        """Yield ``(attribute name, module)`` for each direct submodule."""
+        """Yield ``(attribute name, module)`` for each direct submodule.
+
+        Yields
+        ------
+        tuple of str and Module
+        """
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
 
     def children(self):
-        """Yield each direct submodule."""
+        """Yield each direct submodule.
+
+        Yields
+        ------
+        Module
+        """
         for _, child in self.named_children():
             yield child
 
@@ -99,6 +109,15 @@ class Module:
         """Yield ``(dotted name, module)`` for this module (name ``prefix``) and every descendant.
 
         A module reachable along several paths is yielded once.
+
+        Parameters
+        ----------
+        prefix : str
+            The name given to this module; descendants' names start with it.
+
+        Yields
+        ------
+        tuple of str and Module
         """
         seen = set()
         pending = [(prefix, self)]
@@ -113,7 +132,12 @@ class Module:
             pending.extend(reversed(children))
 
     def modules(self):
-        """Yield this module and every descendant, once each."""
+        """Yield this module and every descendant, once each.
+
+        Yields
+        ------
+        Module
+        """
         for _, module in self.named_modules():
             yield module
 
@@ -129,7 +153,15 @@ class Module:
                 yield from value._all_named_parameters(f"{prefix}{name}.")
 
     def named_parameters(self):
-        """Yield ``(dotted name, parameter)`` for every parameter, each object once."""
+        """Yield ``(dotted name, parameter)`` for every parameter, each object once.
+
+        Own parameters come first, then each submodule's, in the order they were
+        assigned (PyTorch's order), e.g. ``"lstm.weight_ih_l0"``.
+
+        Yields
+        ------
+        tuple of str and Parameter
+        """
         seen = set()
         for name, parameter in self._all_named_parameters():
             if id(parameter) not in seen:
@@ -137,14 +169,33 @@ class Module:
                 yield name, parameter
 
     def parameters(self):
-        """Yield every parameter once: what an optimiser takes."""
+        """Yield every parameter once: what an optimiser takes.
+
+        Yields
+        ------
+        Parameter
+        """
         for _, parameter in self.named_parameters():
             yield parameter
 
     # ---- modes and gradients ------------------------------------------------------------
 
     def train(self, mode=True):
-        """Put this module and its descendants in training mode (or evaluation mode); return it."""
+        """Put this module and its descendants in training mode (or evaluation mode); return it.
+
+        Only :class:`Dropout` (and the dropout between stacked recurrent layers)
+        behaves differently in the two modes.
+
+        Parameters
+        ----------
+        mode : bool
+            ``True`` for training, ``False`` for evaluation.
+
+        Returns
+        -------
+        Module
+            ``self``.
+        """
         for module in self.modules():
             module.training = bool(mode)
         return self
@@ -164,6 +215,25 @@ class Module:
         ``m.to("cupy")``, ``m.to(mg.float64)`` and ``m.to(backend=..., dtype=...)`` all work.
         Each parameter keeps its identity (only its array is replaced), so optimisers that
         already hold the parameters stay valid. Gradients move along.
+
+        Parameters
+        ----------
+        target : str or dtype, optional
+            A backend's name or a floating dtype, as in :meth:`minigrad.Tensor.to`.
+        backend : str, optional
+        dtype : dtype, optional
+
+        Returns
+        -------
+        Module
+            ``self``.
+
+        Raises
+        ------
+        TypeError
+            If the dtype is not floating point.
+        ValueError, BackendUnavailableError
+            If the backend is unknown or cannot run here.
         """
         moved = [(p, p.detach().to(target, backend=backend, dtype=dtype))
                  for p in self.parameters()]
@@ -179,7 +249,15 @@ class Module:
     # ---- state dicts ----------------------------------------------------------------------
 
     def state_dict(self):
-        """Return a dict from each dotted parameter name to its raw array (shared, not copied)."""
+        """Return a dict from each dotted parameter name to its raw array (shared, not copied).
+
+        Save it with :func:`minigrad.save`. Names and shapes are PyTorch's (a PyTorch
+        GRU needs :func:`~minigrad.nn.utils.torch_gru_to_minigrad`).
+
+        Returns
+        -------
+        dict of str to array
+        """
         return {name: parameter.data for name, parameter in self._all_named_parameters()}
 
     def load_state_dict(self, state_dict, strict=True):

@@ -19,8 +19,30 @@ from .reduce import Max, Min, Sum, normalize_axes
 from .shape import BroadcastTo, Concat, GetItem, Reshape, Split, Transpose, Where
 
 add, sub, mul, div, pow = Add.apply, Sub.apply, Mul.apply, Div.apply, Pow.apply
-neg, exp, log, sqrt, abs = Neg.apply, Exp.apply, Log.apply, Sqrt.apply, Abs.apply
-tanh, sigmoid, relu = Tanh.apply, Sigmoid.apply, Relu.apply
+neg = Neg.apply
+
+
+def _elementwise(primitive, name):
+    """The public function ``mg.<name>(x)``: one ``primitive`` node, documented by its maths."""
+
+    def function(x):
+        return primitive.apply(x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"{primitive.__doc__}\n\n"
+        f"One node on the tape, :class:`~{primitive.__module__}.{primitive.__name__}`; "
+        f"also the method ``x.{name}()``.\n\n"
+        "Parameters\n----------\nx : Tensor\n    The input, of any shape.\n\n"
+        "Returns\n-------\nTensor\n    The result, elementwise: the shape and dtype of ``x``.\n"
+    )
+    return function
+
+
+exp, log, sqrt, abs = (_elementwise(Exp, "exp"), _elementwise(Log, "log"),
+                       _elementwise(Sqrt, "sqrt"), _elementwise(Abs, "abs"))
+tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoid"),
+                       _elementwise(Relu, "relu"))
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
