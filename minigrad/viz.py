@@ -1,7 +1,7 @@
 r"""Look at the tape: the recorded graph behind a tensor, as text or as a picture.
 
-:func:`tape` prints the graph as a Wengert list, one primitive per line in the
-order the ops ran, each with the shape it produced::
+:func:`tape` prints the graph as a Wengert list: one line per primitive, each
+after the lines it uses, with the shape it produced::
 
     %0 = leaf  (2, 3)
     %1 = leaf  (2, 3)  requires_grad
@@ -66,10 +66,10 @@ def _topological(root):
                 "before backward(), or pass retain_graph=True to backward()"
             )
         inputs = [x for x in t._node.inputs if isinstance(x, Tensor)]
-        for x in inputs:
+        # The stack pops the last pushed: push shallow inputs first and, among equally deep
+        # ones, the rightmost first, so the deepest is visited first and ties left to right.
+        for _, x in sorted(enumerate(inputs), key=lambda pair: (_depth(pair[1]), -pair[0])):
             shapes[_key(x)] = x.shape
-        # Visit the deepest input first (the stack pops the last pushed), ties left to right.
-        for x in sorted(reversed(inputs), key=_depth):
             stack.append((x, False))
     return order, shapes
 
@@ -83,7 +83,7 @@ class _Line(NamedTuple):
 
     labels: list  # one per output
     op: str  # None for a leaf
-    args: list  # labels of tensor operands, repr of constant ones
+    args: list  # labels of tensor operands, constant ones as text
     sources: list  # (line, output) of each tensor operand, output None for one-output lines
     shapes: list  # one per output, "?" for an output nothing used
     requires_grad: bool  # a leaf that gradients flow to
@@ -91,7 +91,7 @@ class _Line(NamedTuple):
 
 
 def _lines(root, names):
-    """One :class:`_Line` per leaf or node behind ``root``, in execution order."""
+    """One :class:`_Line` per leaf or node behind ``root``, in :func:`_topological` order."""
     wanted = {_key(t): name for t, name in (names or {}).items()}
     order, shapes = _topological(root)
     label, where, lines = {}, {}, []
@@ -105,7 +105,7 @@ def _lines(root, names):
         for i, (key, suffix) in enumerate(zip(keys, suffixes)):
             label[key] = wanted.get(key, f"%{number}{suffix}")
             where[key] = (number, i if suffix else None)
-        args = [label[_key(x)] if isinstance(x, Tensor) else repr(x) for x in inputs]
+        args = [label[_key(x)] if isinstance(x, Tensor) else _constant(x) for x in inputs]
         sources = [where[_key(x)] for x in inputs if isinstance(x, Tensor)]
         lines.append(_Line(
             [label[k] for k in keys], op, args, sources, [shapes.get(k, "?") for k in keys],
@@ -114,8 +114,13 @@ def _lines(root, names):
     return lines
 
 
+def _constant(x):
+    """A constant operand as text: a number as itself, anything else by its type."""
+    return repr(x) if isinstance(x, (int, float, complex)) else f"<{type(x).__name__}>"
+
+
 def tape(tensor, names=None):
-    """The tape behind ``tensor`` as text: one line per leaf or primitive, in execution order.
+    """The tape behind ``tensor`` as text: one line per leaf or primitive, inputs first.
 
     Parameters
     ----------
@@ -177,21 +182,11 @@ def _escape(text):
 
 
 def render(source, path, format="svg"):
-    """Write DOT ``source`` to ``path`` and, when Graphviz is installed, draw it beside it.
+    """Write DOT ``source`` (from :func:`to_dot`) to ``path`` and draw it beside it.
 
-    Parameters
-    ----------
-    source : str
-        DOT source, e.g. from :func:`to_dot`.
-    path : str or Path
-        Where the DOT file goes (``graph.dot``).
-    format : str
-        The picture's format for ``dot -T`` (``"svg"``, ``"png"``...).
-
-    Returns
-    -------
-    Path or None
-        The picture (``graph.svg``), or ``None`` when the ``dot`` program is not on PATH.
+    The picture (``graph.dot`` -> ``graph.svg``; ``format`` is any of ``dot -T``'s)
+    is drawn by Graphviz's ``dot`` program. Returns its path, or ``None`` when
+    ``dot`` is not installed and only the DOT file was written.
     """
     path = Path(path)
     path.write_text(source)

@@ -61,7 +61,9 @@ def test_multi_output_op_gets_one_label_per_output():
     x = mg.ones(4, 3, requires_grad=True)
     a, b, _ = mg.split(x, 3, axis=1)  # the third piece is never used: its shape is unknown
     lines = viz.tape(a * b).splitlines()
-    assert lines[1:] == ["%1.0, %1.1, %1.2 = split(%0)  (4, 1), (4, 1), ?", "%2 = mul(%1.0, %1.1)  (4, 1)"]
+    assert lines[1:] == [
+        "%1.0, %1.1, %1.2 = split(%0)  (4, 1), (4, 1), ?", "%2 = mul(%1.0, %1.1)  (4, 1)",
+    ]
     assert 'n1 -> n2 [taillabel="1"];' in viz.to_dot(a * b)
 
 

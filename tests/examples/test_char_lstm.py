@@ -1,0 +1,149 @@
+"""Smoke tests of examples/char_lstm.py: tiny runs, their files, resume and bad input."""
+
+import signal
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+SENTENCE = "The quick brown fox jumps over the lazy dog, then naps in the sun. "
+TINY = ["--hidden", "8", "--embed", "4", "--batch", "4", "--seq-len", "8", "--sample-len", "16",
+        "--log-every", "2", "--eval-every", "3"]
+
+
+@pytest.fixture
+def char_lstm(load_example):
+    return load_example("char_lstm")
+
+
+def write_text(tmp_path, n_chars):
+    path = tmp_path / "text.txt"
+    path.write_text((SENTENCE * (n_chars // len(SENTENCE) + 1))[:n_chars], encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_a_tiny_run_writes_checkpoint_plot_and_samples(char_lstm, tmp_path, backend, capsys,
+                                                      check_png, cell):
+    text, out = write_text(tmp_path, 2000), tmp_path / "run"
+    argv = TINY + ["--text", str(text), "--steps", "7", "--out", str(out), "--backend", backend,
+                   "--cell", cell]
+    assert char_lstm.main(argv) == 0
+    printed, progress = capsys.readouterr()
+    assert "validation loss" in printed and "unigram baseline" in printed
+    assert "chars_per_s" in progress and "bpc" in progress  # the progress bar's fields
+    checkpoint = mg.load(out / "checkpoint.npz")
+    assert checkpoint["step"] == 7
+    assert char_lstm.decode(np.arange(len(checkpoint["vocab"])), checkpoint["vocab"]) == \
+        "".join(sorted(set(SENTENCE)))
+    history = checkpoint["history"]
+    assert list(history["val_step"]) == [3, 6, 7] and np.isfinite(history["val"]).all()
+    check_png(out / "loss.png")
+    assert (out / "samples.txt").read_text(encoding="utf-8").count("The ") >= 3
+
+
+def final_checkpoint(char_lstm, argv):
+    assert char_lstm.main(argv) == 0
+    out = argv[argv.index("--out") + 1]
+    return mg.load(f"{out}/checkpoint.npz")
+
+
+def assert_same_run(a, b):
+    """Two checkpoints hold exactly the same weights, optimiser state and carried state."""
+    assert a["step"] == b["step"]
+    for part in ("model", "hidden_state"):
+        for key in a[part]:
+            np.testing.assert_array_equal(a[part][key], b[part][key], err_msg=f"{part}/{key}")
+    for index, state in a["optimizer"]["state"].items():
+        for key, value in state.items():
+            np.testing.assert_array_equal(value, b["optimizer"]["state"][index][key])
+    assert a["history"]["val"][-1] == b["history"]["val"][-1]
+
+
+def test_resume_continues_exactly_like_an_uninterrupted_run(char_lstm, tmp_path, capsys):
+    # 160 characters make four chunks per pass, so 10 steps also cross two new passes.
+    base = TINY + ["--text", str(write_text(tmp_path, 160))]
+    whole = final_checkpoint(char_lstm, base + ["--steps", "10", "--out", str(tmp_path / "a")])
+    final_checkpoint(char_lstm, base + ["--steps", "5", "--out", str(tmp_path / "b")])
+    resumed = final_checkpoint(char_lstm, base + [
+        "--steps", "10", "--out", str(tmp_path / "b"),
+        "--resume", str(tmp_path / "b" / "checkpoint.npz"), "--hidden", "999",
+    ])
+    assert "ignoring --hidden 999" in capsys.readouterr().out
+    assert_same_run(whole, resumed)
+
+
+def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(char_lstm, tmp_path, monkeypatch, capsys):
+    base = TINY + ["--text", str(write_text(tmp_path, 160))]
+    whole = final_checkpoint(char_lstm, base + ["--steps", "6", "--out", str(tmp_path / "a")])
+    train_step = char_lstm.Trainer.train_step
+
+    def pressing_ctrl_c_at_step_4(trainer):
+        loss = train_step(trainer)
+        if trainer.step == 4:
+            signal.raise_signal(signal.SIGINT)
+        return loss
+
+    monkeypatch.setattr(char_lstm.Trainer, "train_step", pressing_ctrl_c_at_step_4)
+    out = tmp_path / "b"
+    assert char_lstm.main(base + ["--steps", "6", "--out", str(out)]) == 130
+    assert "interrupted at step 4" in capsys.readouterr().out
+    assert mg.load(out / "checkpoint.npz")["step"] == 4
+    monkeypatch.undo()
+    resumed = final_checkpoint(char_lstm, base + [
+        "--steps", "6", "--out", str(out), "--resume", str(out / "checkpoint.npz")])
+    assert_same_run(whole, resumed)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "is empty"),
+    (b" \n\t\n", "is empty"),
+    (bytes(range(256)) * 4, "binary file"),
+    ("caf\u00e9 au lait. ".encode("latin-1") * 100, "is not UTF-8 text (byte 0xe9 at offset 3)"),
+    (b"Too short to learn from.", "is too short: 24 characters"),
+])
+def test_bad_text_files_get_a_one_line_error(char_lstm, tmp_path, capsys, content, message):
+    path = tmp_path / "input.txt"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as exit_info:
+        char_lstm.main(["--text", str(path), "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert message in error.splitlines()[-1] and "Traceback" not in error
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--text", "no/such/file.txt"], "cannot read no/such/file.txt"),
+    (["--prime", "\u03a9mega"], "'\u03a9' never occur"),
+    (["--resume", "text.txt"], "--resume text.txt:"),
+    (["--backend", "abacus"], "unknown backend 'abacus'"),
+])
+def test_bad_options_get_a_one_line_error(char_lstm, tmp_path, monkeypatch, capsys, extra,
+                                          message):
+    monkeypatch.chdir(tmp_path)
+    write_text(tmp_path, 5000)  # long enough for the default --batch and --seq-len
+    with pytest.raises(SystemExit) as exit_info:
+        char_lstm.main(["--text", "text.txt", "--out", "run"] + extra)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_resuming_on_another_text_is_refused(char_lstm, tmp_path, capsys):
+    out = tmp_path / "run"
+    final_checkpoint(char_lstm, TINY + ["--text", str(write_text(tmp_path, 400)), "--steps", "2",
+                                        "--out", str(out)])
+    other = tmp_path / "other.txt"
+    other.write_text(SENTENCE.upper() * 10, encoding="utf-8")
+    with pytest.raises(SystemExit):
+        char_lstm.main(["--text", str(other), "--resume", str(out / "checkpoint.npz")])
+    assert "trained on another text" in capsys.readouterr().err
+
+
+def test_the_default_corpus_is_docstrings_of_the_standard_library(char_lstm, monkeypatch):
+    # Three modules keep the test fast; one that no Python has is skipped quietly.
+    monkeypatch.setattr(char_lstm, "STDLIB_MODULES", ("argparse", "no_such_module", "json"))
+    text = char_lstm.stdlib_docstrings()
+    assert text.startswith("Command-line parsing library")  # argparse's module docstring
+    assert "JSON (JavaScript Object Notation)" in text and len(text) > 5_000
+    assert text == char_lstm.stdlib_docstrings()
