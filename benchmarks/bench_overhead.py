@@ -1,0 +1,63 @@
+"""W4: the fixed cost of one op, forward and backward, on a tensor too small to matter.
+
+On an (8, 8) tensor the arithmetic is negligible, so the time per op is the
+framework's own overhead: creating the result, recording the node, and walking
+it back. An RNN cell unrolled over time is hundreds of such small ops per step.
+"""
+
+import numpy
+
+import minigrad as mg
+
+from .frameworks import load_torch
+from .harness import Contender, Workload
+
+SHAPE = (8, 8)
+
+
+def chain(x, n_ops):
+    """Apply ``n_ops`` elementwise ops to ``x``, cycling ``* 1.001``, ``+ 0.01``, ``tanh``.
+
+    The same code runs on a minigrad and a torch tensor: both spell these ops alike.
+    """
+    for k in range(n_ops):
+        if k % 3 == 0:
+            x = x * 1.001
+        elif k % 3 == 1:
+            x = x + 0.01
+        else:
+            x = x.tanh()
+    return x
+
+
+def chain_step(x, n_ops):
+    """One step: the chain, its sum, and the backward pass to ``x``."""
+    x.grad = None
+    loss = chain(x, n_ops).sum()
+    loss.backward()
+    return loss
+
+
+def workload(quick=False, seed=0):
+    """The W4 workload (fewer ops with ``quick``)."""
+    n_ops = 30 if quick else 200
+
+    def setup():
+        data = numpy.random.default_rng(seed).standard_normal(SHAPE, dtype=numpy.float32)
+        x = mg.tensor(data, requires_grad=True)
+        contenders = [Contender("minigrad", lambda: chain_step(x, n_ops))]
+        torch = load_torch()
+        if torch is not None:
+            xt = torch.tensor(data, requires_grad=True)
+            contenders.append(Contender("torch eager", lambda: chain_step(xt, n_ops)))
+        return contenders
+
+    return Workload(
+        key="W4",
+        title=f"per-op overhead: {n_ops} elementwise ops (*1.001, +0.01, tanh) on "
+              f"{SHAPE}, sum, backward",
+        setup=setup,
+        unit="us/op",
+        per_step=n_ops,
+        targets={"torch eager": 0.6},
+    )

@@ -1,0 +1,113 @@
+"""Presenting results: the text table and the JSON document."""
+
+from .frameworks import INSTALL_TORCH
+from .harness import BASELINE, Spread
+
+_ROW = "    {:<14}{:>10} {:>19}  {:>11} {:>15}  {}"
+
+
+def _num(value):
+    return f"{value:.4g}"
+
+
+def _range(spread):
+    return f"{_num(spread.low)} - {_num(spread.high)}"
+
+
+def _verdict(ratio, target):
+    return f"<= {target:.2f} {'met' if ratio <= target else 'MISSED'}"
+
+
+def _header(env, settings):
+    torch = (
+        f"torch {env['torch']} (threads: {env['torch_threads']})" if env["torch"]
+        else "torch not installed: PyTorch columns skipped; to compare, " + INSTALL_TORCH
+    )
+    machine = f"Python {env['python']} | {env['machine']}"
+    if env["load_average"] is not None:
+        machine += f" | load average {env['load_average']:.2f} at the start"
+    quick = " | --quick: tiny sizes, no targets" if settings["quick"] else ""
+    return [
+        f"minigrad {env['minigrad']} | {torch}",
+        f"numpy {env['numpy']} ({env['blas']}, threads: {env['blas_threads']}) | {machine}",
+        (f"{settings['rounds']} timed rounds per workload, contenders interleaved A B A B "
+         f"after warm-up{quick}"),
+        ("time: median over rounds [min - max];  minigrad/it: median over rounds of the "
+         "ratio within each round [min - max]"),
+    ]
+
+
+def _workload_lines(result, show_targets):
+    w = result.workload
+    lines = ["", f"{w.key}  {w.title}   [{w.unit}]"]
+    lines.append(_ROW.format("contender", "median", "min - max", "minigrad/it", "min - max",
+                             "target" if show_targets else "").rstrip())
+    for name in result.seconds:
+        spread = result.spread(name)
+        ratio, verdict = ("", ""), ""
+        ratios = result.ratios(name)
+        if ratios is not None:
+            r = Spread.of(ratios)
+            ratio = (f"{r.median:.2f}x", f"{r.low:.2f} - {r.high:.2f}")
+            if show_targets and name in w.targets:
+                verdict = _verdict(r.median, w.targets[name])
+        lines.append(_ROW.format(name, _num(spread.median), _range(spread), *ratio,
+                                 verdict).rstrip())
+    lines += _memory_lines(result.memory, show_targets)
+    mismatch = result.loss_mismatch()
+    if mismatch:
+        losses = ", ".join(f"{name} {loss:.6g}" for name, loss in result.losses.items())
+        lines.append(f"    ! the losses differ ({losses}): weights or data are not identical")
+    return lines
+
+
+def _memory_lines(memory, show_targets):
+    """W6's rows: each contender's peak memory, and minigrad's over each of PyTorch's."""
+    if not memory:
+        return []
+    title = ("    peak memory of one step above the interpreter+import baseline, "
+             "one process per contender   [MiB]")
+    lines = [title]
+    ours = next((m for m in memory if m.name == BASELINE), None)
+    for m in memory:
+        ratio, verdict = "", ""
+        if ours is not None and m is not ours and m.above_baseline_mib > 0:
+            value = ours.above_baseline_mib / m.above_baseline_mib
+            ratio = f"{value:.2f}x"
+            # The goal of issue 6: no more memory than PyTorch's.
+            verdict = _verdict(value, 1.0) if show_targets else ""
+        lines.append(_ROW.format(m.name, f"{m.above_baseline_mib:.1f}",
+                                 f"(baseline {m.baseline_mib:.0f})", ratio, "",
+                                 verdict).rstrip())
+    return lines
+
+
+def format_table(results, env, settings):
+    """Return the whole report as text: a header, then one block per workload."""
+    lines = _header(env, settings)
+    for result in results:
+        lines += _workload_lines(result, show_targets=not settings["quick"])
+    return "\n".join(lines)
+
+
+def to_json(results, env, settings):
+    """Return the report as a JSON-ready dict: raw per-round seconds and their summaries."""
+    workloads = []
+    for result in results:
+        w = result.workload
+        contenders = {}
+        for name, seconds in result.seconds.items():
+            entry = {"seconds": seconds, "calls_per_round": result.calls_per_round[name],
+                     **vars(result.spread(name))}
+            ratios = result.ratios(name)
+            if ratios is not None:
+                entry["ratio"] = {"per_round": ratios, **vars(Spread.of(ratios))}
+                if name in w.targets:
+                    entry["target"] = w.targets[name]
+            contenders[name] = entry
+        workloads.append({
+            "key": w.key, "title": w.title, "unit": w.unit, "per_step": w.per_step,
+            "losses": result.losses, "contenders": contenders,
+            "memory_mib": [vars(m) for m in result.memory],
+        })
+    return {"environment": env, "settings": settings, "workloads": workloads}
