@@ -49,6 +49,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
     pending = {root: []}  # node -> the gradients received so far, one per output
     heap, tiebreak = [(-root.rank, 0, root)], itertools.count(1)
     push, pop = heapq.heappush, heapq.heappop
+    # Slots whose gradient array this walk created itself, so it may add into them in
+    # place. Recording a graph (create_graph) needs every sum as an op, so none then.
+    owned = None if create_graph else set()
     with set_grad_enabled(create_graph):
         while heap:
             # Highest rank first: every consumer of this node has already sent its share.
@@ -71,25 +74,42 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
                     gx = unbroadcast(gx, t.shape)
                 parent = t._node
                 if parent is None:  # a leaf: the gradient ends here
-                    _to_leaf(t, gx, targets, found)
+                    _to_leaf(t, gx, targets, found, owned)
                     continue
                 grads = pending.get(parent)
                 if grads is None:  # first contribution: schedule the parent
                     grads = pending[parent] = [None] * parent.n_outputs
                     push(heap, (-parent.rank, next(tiebreak), parent))
                 i = t._index
-                grads[i] = gx if grads[i] is None else grads[i] + gx
+                grads[i] = gx if grads[i] is None else _sum_into(grads[i], gx, (parent, i), owned)
             if not retain_graph:  # its inputs and saved arrays can go now
                 node.inputs = node.saved = None
     return found
 
 
-def _to_leaf(t, g, targets, found):
+def _sum_into(total, g, slot, owned):
+    """``total + g``, computed in place when this walk made ``total`` for this slot.
+
+    A gradient handed over by a backward rule may be shared (``Add`` passes one array
+    to both inputs), so the first sum is a new array; the slot owns that one, and the
+    sums after it reuse it. BPTT adds a weight's gradient once per step, so this saves
+    an allocation of the weight's size at every step.
+    """
+    if owned is None:
+        return total + g
+    if slot in owned:
+        total._data += g._data
+        return total
+    owned.add(slot)
+    return total + g
+
+
+def _to_leaf(t, g, targets, found, owned):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad()."""
     if g.dtype != t.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
         g = g.to(t.dtype)
     if targets is None:
-        t.grad = g if t.grad is None else t.grad + g
+        t.grad = g if t.grad is None else _sum_into(t.grad, g, id(t), owned)
     elif id(t) in targets:
         _add_at(found, targets[id(t)], g)
 

@@ -221,3 +221,36 @@ def test_grad_retain_graph(backend):
     assert_close(mg.grad(y, [x])[0], first)
     with pytest.raises(mg.GraphFreedError):
         mg.grad(y, [x])
+
+
+def test_in_place_accumulation_never_writes_a_gradient_shared_with_another_tensor():
+    # Add hands one gradient array to both operands; later sums into x (three in all,
+    # the last ones in place) must not reach y's gradient, nor h's shared gradient.
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = mg.tensor([3.0, 4.0], requires_grad=True)
+    h = x * 1.0
+    loss = ((x + y) * 3).sum() + (x * 2).sum() + (x * 5).sum() + (h + y).sum() + (h * 4).sum()
+    loss.backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [4.0, 4.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [15.0, 15.0])
+
+
+def test_a_weight_used_at_every_step_gets_the_sum_of_its_step_gradients():
+    w = mg.tensor([[0.5, -0.25], [0.125, 1.0]], requires_grad=True)
+    h = mg.tensor([[1.0, 2.0]])
+    hs = []
+    for _ in range(6):
+        h = (h @ w).tanh()
+        hs.append(h)
+    mg.stack(hs).sum().backward()
+    expected = w.grad.numpy().copy()
+    w.grad = None
+    total = None
+    # The same gradient, summed by hand from one mg.grad call per step's output.
+    for k in range(6):
+        h = mg.tensor([[1.0, 2.0]])
+        for _ in range(k + 1):
+            h = (h @ w).tanh()
+        (g,) = mg.grad(h.sum(), [w])
+        total = g.numpy() if total is None else total + g.numpy()
+    np.testing.assert_allclose(expected, total, rtol=1e-6)
