@@ -34,6 +34,7 @@ arrays :func:`minigrad.load` returns) and moves them to each parameter's
 backend and dtype.
 """
 
+import abc
 import math
 import numbers
 
@@ -45,7 +46,7 @@ __all__ = ["SGD", "Adam", "Optimizer"]
 _STATE_DICT_KEYS = ("optimizer", "num_params", "hyperparameters", "state")
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class of optimisers: parameter bookkeeping, ``zero_grad`` and state dicts.
 
     A subclass names its hyperparameters and its per-parameter state in the
@@ -158,13 +159,13 @@ class Optimizer:
                 entry[key] = _array_for(owner, f"state[{position!r}][{key!r}]", saved[key], param)
         return state
 
+    @abc.abstractmethod
     def _check_hyperparameters(self, **hyperparameters):
-        """Return the hyperparameters validated and normalised (floats, tuples); subclasses."""
-        raise NotImplementedError
+        """Return the hyperparameters validated and normalised (floats, tuples)."""
 
+    @abc.abstractmethod
     def _update(self, param, grad, state):
-        """Update ``param.data`` in place from the gradient array ``grad``; subclasses."""
-        raise NotImplementedError
+        """Update ``param.data`` in place from the gradient array ``grad``."""
 
     def __repr__(self):
         names = self.hyperparameter_names

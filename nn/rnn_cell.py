@@ -13,6 +13,7 @@ projections of all time steps in one product and then call the same ``step``, so
 cell equations live in one place.
 """
 
+import abc
 import math
 
 import minigrad as mg
@@ -27,7 +28,7 @@ def _parameter(shape, dtype, backend):
     return Parameter(mg.zeros(shape, dtype=dtype, backend=backend))
 
 
-class RNNCellBase(Module):
+class RNNCellBase(Module, metaclass=abc.ABCMeta):
     r"""What the three cells share: fused gate blocks, PyTorch's parameters, input checks.
 
     A subclass sets ``num_chunks`` (its number of gate blocks), ``state_names`` (the
@@ -93,6 +94,7 @@ class RNNCellBase(Module):
                             self.weight_hh.dtype)
         return self.pack(parts if batched else [part.reshape(1, -1) for part in parts])
 
+    @abc.abstractmethod
     def step(self, x_proj, state):
         r"""The cell equations, given the input projection ``x_proj`` :math:`= W_{ih} x + b_{ih}`.
 
@@ -108,7 +110,6 @@ class RNNCellBase(Module):
         Tensor or tuple of Tensor
             The new state, batched.
         """
-        raise NotImplementedError(f"{type(self).__name__}: RNNCellBase subclasses define step()")
 
     def zero_state(self, batch_size):
         """The all-zeros state for ``batch_size`` sequences: where every sequence starts."""
