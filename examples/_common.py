@@ -15,13 +15,13 @@ from pathlib import Path
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
-import matplotlib
+import matplotlib  # noqa: E402  (after the thread settings above)
 
 matplotlib.use("Agg")  # draw into files only: the examples run on servers and in tests
-import matplotlib.pyplot as plt
+import matplotlib.pyplot as plt  # noqa: E402
 
-import minigrad as mg
-from minigrad import nn
+import minigrad as mg  # noqa: E402
+from minigrad import nn  # noqa: E402
 
 # The three recurrent cells and the sequence layers that unroll them, by --cell name.
 CELLS = {"rnn": nn.RNNCell, "gru": nn.GRUCell, "lstm": nn.LSTMCell}

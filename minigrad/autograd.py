@@ -132,7 +132,7 @@ def _add_at(grads, i, g):
 
 
 def _target_key(t):
-    """How :func:`~minigrad.grad` recognises ``t`` during the walk: a leaf by its id, a result by its node."""
+    """How :func:`~minigrad.grad` knows ``t`` in the walk: a leaf by id, a result by its node."""
     return id(t) if t._node is None else (id(t._node), t._index)
 
 
@@ -166,7 +166,7 @@ def _seed(output, grad, op):
 
 
 def backward(output, grad=None, retain_graph=False, create_graph=False):
-    r"""Accumulate :math:`\partial\,\text{output} / \partial\,\text{leaf}` into each leaf's ``.grad``.
+    r"""Add :math:`\partial\,\text{output} / \partial\,\text{leaf}` to each leaf's ``.grad``.
 
     See :meth:`minigrad.Tensor.backward`.
     """

@@ -77,7 +77,9 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
             kind = array.dtype.kind
             dtype = float32 if kind == "f" else int64 if kind in "iu" else None
         if array.dtype.kind not in "fiub":
-            raise TypeError(f"tensor: expected numbers or booleans, got data of dtype {array.dtype}")
+            raise TypeError(
+                f"tensor: expected numbers or booleans, got data of dtype {array.dtype}"
+            )
     if dtype is not None:
         array = array.astype(as_dtype(dtype), copy=False)
     return _finish(array, target, requires_grad)

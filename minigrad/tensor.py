@@ -66,7 +66,8 @@ class Tensor:
         owner = backends.of(array)
         if owner is None:
             raise TypeError(
-                f"Tensor.data: expected an array of a registered backend, got {type(array).__name__}"
+                "Tensor.data: expected an array of a registered backend, "
+                f"got {type(array).__name__}"
             )
         self._data = array
         self._backend = owner

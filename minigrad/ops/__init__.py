@@ -13,7 +13,9 @@ from minigrad.dtypes import as_dtype, is_floating
 from minigrad.tensor import Tensor, _operand
 
 from .convert import Cast, to_backend
-from .elementwise import Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh
+from .elementwise import (
+    Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh,
+)
 from .linalg import MatMul
 from .reduce import Max, Min, Sum, normalize_axes
 from .shape import BroadcastTo, Concat, GetItem, Reshape, Split, Transpose, Where

@@ -49,7 +49,8 @@ class Mul(Function):
 
 
 class Div(Function):
-    r"""``y = a / b``;   :math:`\partial y/\partial a = 1/b`, :math:`\partial y/\partial b = -a/b^2`."""
+    r"""``y = a / b``;   :math:`\partial y/\partial a = 1/b`,
+    :math:`\partial y/\partial b = -a/b^2`."""
 
     __slots__ = ()
 
@@ -65,7 +66,8 @@ class Div(Function):
 
 
 class Pow(Function):
-    r"""``y = a ** b``;   :math:`\partial y/\partial a = b a^{b-1}`, :math:`\partial y/\partial b = y \ln a`."""
+    r"""``y = a ** b``;   :math:`\partial y/\partial a = b a^{b-1}`,
+    :math:`\partial y/\partial b = y \ln a`."""
 
     __slots__ = ()
 

@@ -27,7 +27,7 @@ def kept_shape(shape, axes):
 
 
 class Sum(Function):
-    r"""``y = sum(x, axis)``;   :math:`\partial y/\partial x_i = 1`, so ``gy`` is broadcast back."""
+    r"""``y = sum(x, axis)``;   :math:`\partial y/\partial x_i = 1`: ``gy`` is broadcast back."""
 
     __slots__ = ("in_shape", "kept_shape")
 

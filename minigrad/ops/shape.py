@@ -72,7 +72,7 @@ class GetItem(Function):
 
 
 class IndexAdd(Function):
-    r"""``y = zeros(shape); y[index] += x``, repeated indices accumulating;   :math:`\bar x = \bar y[index]`.
+    r"""``y = zeros(shape); y[index] += x`` (repeats add up);   :math:`\bar x = \bar y[index]`.
 
     The backward of :class:`GetItem`, and a primitive itself so that second
     derivatives flow through it.
@@ -133,7 +133,7 @@ class Split(Function):
 
 
 class Where(Function):
-    r"""``y = where(cond, a, b)``;   the gradient goes to ``a`` where ``cond`` holds, else to ``b``."""
+    r"""``y = where(cond, a, b)``;   ``gy`` goes to ``a`` where ``cond`` holds, else to ``b``."""
 
     __slots__ = ()
 
