@@ -39,13 +39,12 @@ def linear(x, weight, bias=None):
     Tensor
         Shape ``(..., out_features)``.
     """
-    if x.ndim > 2:
-        # Leading axes fold into one, so a single 2-D matrix product does all the work
-        # (and its weight gradient is one product too, not a batch of them to sum).
+    if x.ndim != 2:
+        # Leading axes fold into one (a lone vector becomes one row), so a single 2-D
+        # product does all the work and its weight gradient is one product too.
         y = linear(x.reshape(-1, x.shape[-1]), weight, bias)
         return y.reshape(x.shape[:-1] + (weight.shape[0],))
-    y = x @ weight.T
-    return y if bias is None else y + bias
+    return mg.linear(x, weight, bias)
 
 
 def softplus(x):

@@ -47,6 +47,8 @@ CASES = {
     "log_softmax": (lambda x: x.log_softmax(0), None, [((3, 4), *REAL)]),
     "matmul": (lambda a, b: a @ b, None, [((2, 3), *REAL), ((3, 4), *REAL)]),
     "matmul batched": (lambda a, b: a @ b, None, [((2, 1, 2, 3), *REAL), ((3, 3, 2), *REAL)]),
+    "linear": (mg.linear, lambda x, w, b: x @ w.T + b,
+               [((4, 3), *REAL), ((2, 3), *REAL), ((2,), *REAL)]),
     "matmul 1-D": (lambda a, b, c: a @ b @ c, None,
                    [((3,), *REAL), ((2, 3, 4), *REAL), ((4,), *REAL)]),
     "reshape": (lambda x: x.reshape(3, -1), None, [((2, 3, 2), *REAL)]),

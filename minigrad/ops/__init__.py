@@ -16,7 +16,7 @@ from .convert import Cast, to_backend
 from .elementwise import (
     Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh,
 )
-from .linalg import MatMul
+from .linalg import Linear, MatMul
 from .reduce import Max, Min, Sum, normalize_axes
 from .shape import BroadcastTo, Concat, GetItem, Reshape, Split, Transpose, Where
 
@@ -48,7 +48,7 @@ tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoi
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
-    "div", "exp", "getitem", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min",
+    "div", "exp", "getitem", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min",
     "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
     "sub", "sum", "tanh", "to_backend", "transpose", "where",
 ]
@@ -292,6 +292,38 @@ def matmul(a, b):
     if b.ndim == 1:
         return MatMul.apply(a, b.reshape(-1, 1)).reshape(a.shape[:-1])
     return MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    r"""The affine map :math:`y = x W^\top + b` of a layer, as one primitive node.
+
+    Parameters
+    ----------
+    x : Tensor
+        ``(N, in_features)``.
+    weight : Tensor
+        ``(out_features, in_features)``, PyTorch's layout.
+    bias : Tensor, optional
+        ``(out_features,)``.
+
+    Returns
+    -------
+    Tensor
+        ``(N, out_features)``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``weight`` is not 2-D, or the feature sizes differ (naming both shapes).
+    """
+    _tensor(x, "linear")
+    _tensor(weight, "linear")
+    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: expected x (N, in) and weight (out, in) with the same in, "
+            f"got x {x.shape} and weight {weight.shape}"
+        )
+    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
 
 
 # ---- shapes -------------------------------------------------------------------------------

@@ -25,3 +25,28 @@ class MatMul(Function):
         a, b = self.inputs
         need_a, need_b = self.needs_input_grad
         return (gy @ _swap_last(b) if need_a else None), (_swap_last(a) @ gy if need_b else None)
+
+
+class Linear(Function):
+    r"""``y = x @ w.T + b``, the affine map of a layer, for a 2-D ``x``, as one node.
+
+    :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`,
+    :math:`\bar b = \sum_{\text{rows}} \bar y`. Three nodes (transpose, matmul, add)
+    would do; one keeps a recurrent step short, and :math:`\bar y^\top x` comes out
+    already in the weight's ``(out, in)`` layout.
+    """
+
+    __slots__ = ()
+
+    def forward(self, xp, x, w, b=None):
+        y = xp.matmul(x, w.T)
+        if b is not None:
+            y += b  # into the product's own fresh array: no extra temporary
+        return y
+
+    def backward(self, gy):
+        x, w = self.inputs[:2]
+        need = self.needs_input_grad
+        need_b = len(need) == 3 and need[2]  # two inputs when there is no bias
+        return ((gy @ w if need[0] else None), (gy.T @ x if need[1] else None),
+                (gy.sum(axis=0) if need_b else None))

@@ -13,7 +13,7 @@ def test_prints_the_tape_and_writes_the_graph(load_example, tmp_path, capsys, ce
     # The chain h[1] -> h[2] -> h[3], in order, each computed from the one before.
     chain = [tape.index(f"\nh[{t}] = ") for t in (1, 2, 3)]
     assert chain == sorted(chain)
-    assert "matmul(h[1], " in tape and "matmul(h[2], " in tape
+    assert "linear(h[1], " in tape and "linear(h[2], " in tape
     for name in ["weight_ih", "weight_hh", "x[1]", "x[3]"] + [f"{s}[0]" for s in states]:
         assert f"\n{name} = leaf" in tape
     dot = (tmp_path / f"{cell}_3_steps.dot").read_text()

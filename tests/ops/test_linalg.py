@@ -3,6 +3,7 @@
 import operator
 
 import numpy as np
+import pytest
 from _helpers import check_direction, check_op
 from _strategies import MAX_SIDE, arrays
 from hypothesis import example, given
@@ -46,3 +47,20 @@ def test_big_matmul_along_a_random_direction(backend):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal((2, 64, 96)), rng.standard_normal((96, 48))
     check_direction(lambda x, y: (x @ y).tanh(), a, b)
+
+
+
+@given(n=st.integers(1, MAX_SIDE), i=st.integers(1, MAX_SIDE), o=st.integers(1, MAX_SIDE),
+       bias=st.booleans(), data=st.data())
+def test_linear(backend, n, i, o, bias, data):
+    x, w = data.draw(arrays((n, i))), data.draw(arrays((o, i)))
+    if bias:
+        b = data.draw(arrays((o,)))
+        check_op(mg.linear, x, w, b, ref=lambda x, w, b: x @ w.T + b)
+    else:
+        check_op(mg.linear, x, w, ref=lambda x, w: x @ w.T)
+
+
+def test_linear_names_both_shapes_when_the_features_differ():
+    with pytest.raises(ValueError, match=r"x \(2, 3\) and weight \(4, 5\)"):
+        mg.linear(mg.zeros(2, 3), mg.zeros(4, 5))
