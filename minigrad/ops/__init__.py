@@ -48,7 +48,8 @@ tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoi
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
-    "div", "exp", "getitem", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "mean", "min",
+    "div", "exp", "getitem", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "mean",
+    "min",
     "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
     "sub", "sum", "tanh", "to_backend", "transpose", "where",
 ]
@@ -467,5 +468,3 @@ def split(x, indices_or_sections, axis=0):
     _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
-
-to_backend = to_backend
