@@ -20,8 +20,8 @@ from minigrad.factories import (
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import gradcheck
 from minigrad.ops import (
-    abs, clip, concat, exp, linear, log, log_softmax, logsumexp, matmul, relu, sigmoid, softmax,
-    split, sqrt, stack, tanh, where,
+    abs, clip, concat, exp, fused_gru_cell, fused_lstm_cell, linear, log, log_softmax,
+    logsumexp, matmul, relu, sigmoid, softmax, split, sqrt, stack, tanh, where,
 )
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
@@ -31,7 +31,8 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError", "Tensor",
     "abs", "arange", "backends", "bool_", "clip", "concat", "default_backend", "enable_grad",
-    "exp", "eye", "float32", "float64", "full", "grad", "gradcheck", "int32", "int64",
+    "exp", "eye", "float32", "float64", "full", "fused_gru_cell", "fused_lstm_cell", "grad",
+    "gradcheck", "int32", "int64",
     "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "manual_seed",
     "matmul",
     "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",

@@ -37,12 +37,14 @@ class _Root:
         return self.seeds
 
 
-def _walk(seeds, retain_graph, create_graph, targets=None):
+def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False):
     """Propagate ``seeds`` (pairs of a tensor and its gradient) back to the leaves.
 
     Without ``targets``, gradients accumulate into the leaves' ``.grad``. With
     ``targets`` (a dict from :func:`_target_key` to a position) nothing is written
     to ``.grad``: the gradients reaching those tensors are returned in a list.
+    ``stop_at_targets`` ends the walk at them, so the gradients are partial
+    derivatives with respect to the targets, not through one target into another.
     """
     found = None if targets is None else [None] * len(targets)
     root = _Root(seeds)
@@ -72,6 +74,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
                     continue
                 if gx.shape != t.shape:
                     gx = unbroadcast(gx, t.shape)
+                if stop_at_targets and _target_key(t) in targets:
+                    _add_at(found, targets[_target_key(t)], gx)
+                    continue
                 parent = t._node
                 if parent is None:  # a leaf: the gradient ends here
                     _to_leaf(t, gx, targets, found, owned)
@@ -85,6 +90,48 @@ def _walk(seeds, retain_graph, create_graph, targets=None):
             if not retain_graph:  # its inputs and saved arrays can go now
                 node.inputs = node.saved = None
     return found
+
+
+def local_vjp(reference, node, output_grads):
+    """The gradients of ``node``'s inputs, taken through ``reference``, its composition.
+
+    A fused primitive calls this from its ``backward`` when the backward pass is
+    recorded (``create_graph=True``): ``reference`` re-runs the computation from
+    primitives on the node's own inputs, and a walk that stops at those inputs
+    differentiates it, recording every step, so higher derivatives follow.
+
+    Parameters
+    ----------
+    reference : callable
+        Computes the node's outputs from its inputs with Tensor operations.
+    node : Function
+        The fused node; its ``inputs`` and ``needs_input_grad`` are used.
+    output_grads : tuple
+        The gradient of each output of the node, ``None`` where none arrived.
+
+    Returns
+    -------
+    tuple
+        One gradient per input, ``None`` for inputs that need none.
+    """
+    # An input passed twice must get two partial derivatives, so repeats are aliased.
+    seen = set()
+    inputs = []
+    with set_grad_enabled(True):
+        for t in node.inputs:
+            inputs.append(t.reshape(t.shape) if id(t) in seen else t)
+            seen.add(id(t))
+        outputs = reference(*inputs)
+    if isinstance(outputs, Tensor):
+        outputs = (outputs,)
+    seeds = [(y, g) for y, g in zip(outputs, output_grads) if g is not None]
+    targets = {}
+    for t, need in zip(inputs, node.needs_input_grad):
+        if need:
+            targets[_target_key(t)] = len(targets)
+    found = _walk(seeds, True, True, targets, stop_at_targets=True)
+    return tuple(found[targets[_target_key(t)]] if need else None
+                 for t, need in zip(inputs, node.needs_input_grad))
 
 
 def _sum_into(total, g, slot, owned):

@@ -17,6 +17,7 @@ from .elementwise import (
     Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh,
 )
 from .linalg import Linear, MatMul
+from .recurrent import FusedGRUCell, FusedLSTMCell
 from .reduce import Max, Min, Sum, normalize_axes
 from .shape import BroadcastTo, Concat, GetItem, Reshape, Split, Transpose, Where
 
@@ -48,7 +49,8 @@ tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoi
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
-    "div", "exp", "getitem", "linear", "log", "log_softmax", "logsumexp", "matmul", "max", "mean",
+    "div", "exp", "fused_gru_cell", "fused_lstm_cell", "getitem", "linear", "log", "log_softmax",
+    "logsumexp", "matmul", "max", "mean",
     "min",
     "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
     "sub", "sum", "tanh", "to_backend", "transpose", "where",
@@ -468,3 +470,72 @@ def split(x, indices_or_sections, axis=0):
     _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
+
+
+# ---- fused recurrent cells --------------------------------------------------------------
+
+
+def fused_lstm_cell(input_gates, hidden_gates, c):
+    r"""One LSTM cell update as one node: ``h', c'`` from the two gate projections and ``c``.
+
+    Computes exactly :func:`~minigrad.ops.recurrent.lstm_cell_reference` (the cell's
+    equations composed from primitives), with a hand-written backward; see
+    :class:`~minigrad.ops.recurrent.FusedLSTMCell`.
+
+    Parameters
+    ----------
+    input_gates : Tensor
+        :math:`W_{ih} x + b_{ih}`, ``(B, 4H)``, gate blocks :math:`(i, f, g, o)`.
+    hidden_gates : Tensor
+        :math:`W_{hh} h + b_{hh}`, of the same shape.
+    c : Tensor
+        The previous cell state, ``(B, H)``.
+
+    Returns
+    -------
+    h, c : Tensor
+        The new hidden and cell states, ``(B, H)``.
+    """
+    _check_cell("fused_lstm_cell", (input_gates, hidden_gates, c), 4)
+    return FusedLSTMCell.apply(input_gates, hidden_gates, c)
+
+
+def fused_gru_cell(input_gates, hidden_gates, h):
+    r"""One GRU update (the ``reset_after`` form) as one node: ``h'``.
+
+    Computes exactly :func:`~minigrad.ops.recurrent.gru_cell_reference`, with a
+    hand-written backward; see :class:`~minigrad.ops.recurrent.FusedGRUCell`.
+
+    Parameters
+    ----------
+    input_gates : Tensor
+        :math:`W_{ih} x + b_{ih}`, ``(B, 3H)``, gate blocks :math:`(r, z, n)`.
+    hidden_gates : Tensor
+        :math:`W_{hh} h + b_{hh}`, of the same shape.
+    h : Tensor
+        The previous state, ``(B, H)``.
+
+    Returns
+    -------
+    Tensor
+        The new state, ``(B, H)``.
+    """
+    _check_cell("fused_gru_cell", (input_gates, hidden_gates, h), 3)
+    return FusedGRUCell.apply(input_gates, hidden_gates, h)
+
+
+def _check_cell(op, tensors, blocks):
+    """Raise unless the gates are ``(..., blocks * H)`` and the state ``(..., H)``, one dtype."""
+    input_gates, hidden_gates, state = (_tensor(t, op) for t in tensors)
+    expected = state.shape[:-1] + (blocks * state.shape[-1],) if state.ndim else None
+    if input_gates.shape != expected or hidden_gates.shape != expected:
+        raise ValueError(
+            f"{op}: expected both gate tensors of shape {expected} ({blocks} blocks of the "
+            f"state's {state.shape[-1] if state.ndim else '?'} features), given the state's "
+            f"shape {state.shape}; got {input_gates.shape} and {hidden_gates.shape}"
+        )
+    if not input_gates.dtype == hidden_gates.dtype == state.dtype:
+        raise TypeError(
+            f"{op}: expected one dtype for the gates and the state, got "
+            f"{input_gates.dtype}, {hidden_gates.dtype} and {state.dtype}"
+        )

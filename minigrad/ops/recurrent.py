@@ -1,0 +1,181 @@
+r"""Fused recurrent cells: the elementwise part of an LSTM or GRU step as one node.
+
+After its two matrix products, a cell step is a dozen elementwise operations.
+Composed from primitives (:func:`lstm_cell_reference`, :func:`gru_cell_reference`,
+the textbook form) each of them is a node, with its own Python calls forward and
+backward and its own temporary arrays. The fused primitives compute the same
+function as one node, the way PyTorch's ``_thnn_fused_lstm_cell`` and Chainer's
+``lstm`` do: the forward in a few passes over the gate array, the backward from the
+saved gate activations in a few more.
+
+Their first-order backward works on raw arrays. When the backward pass is itself
+recorded (``create_graph=True``) they differentiate their reference composition
+instead, so higher derivatives come from the same primitives as everywhere else;
+the tests check that both paths agree.
+"""
+
+from minigrad import autograd
+from minigrad.function import Function
+from minigrad.grad_mode import mode
+
+
+def lstm_cell_reference(input_gates, hidden_gates, c):
+    r"""The LSTM cell update composed from primitives: what :class:`FusedLSTMCell` computes.
+
+    With the gate blocks :math:`(i, f, g, o)` of :math:`a = W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`:
+    :math:`c' = \sigma(f) \odot c + \sigma(i) \odot \tanh(g)`,
+    :math:`h' = \sigma(o) \odot \tanh(c')`.
+    """
+    i, f, g, o = ops.split(input_gates + hidden_gates, 4, axis=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    h = o.sigmoid() * c.tanh()
+    return h, c
+
+
+def gru_cell_reference(input_gates, hidden_gates, h):
+    r"""The GRU update (``reset_after`` form) composed from primitives: what
+    :class:`FusedGRUCell` computes.
+
+    With the blocks :math:`(r, z, n)` of :math:`a = W_{ih} x + b_{ih}` and
+    :math:`b = W_{hh} h + b_{hh}`: :math:`r = \sigma(a_r + b_r)`,
+    :math:`z = \sigma(a_z + b_z)`, :math:`n = \tanh(a_n + r \odot b_n)`,
+    :math:`h' = (1 - z) \odot h + z \odot n`.
+    """
+    x_r, x_z, x_n = ops.split(input_gates, 3, axis=-1)
+    h_r, h_z, h_n = ops.split(hidden_gates, 3, axis=-1)
+    r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
+    n = (x_n + r * h_n).tanh()
+    return h + z * (n - h)
+
+
+def _sigmoid_(xp, a):
+    """Overwrite ``a`` with its sigmoid, in the overflow-free tanh form."""
+    a *= 0.5
+    xp.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+class FusedLSTMCell(Function):
+    r"""``h', c' = lstm_cell_reference(input_gates, hidden_gates, c)`` as one node.
+
+    Saves the four gate activations and :math:`\tanh(c')`. With
+    :math:`\bar c_{\text{tot}} = \bar c' + \bar h' \odot o \odot (1 - \tanh^2 c')`, the
+    gradient of the pre-activations is, block by block,
+    :math:`\bar a_i = \bar c_{\text{tot}} \odot g \odot i(1-i)`,
+    :math:`\bar a_f = \bar c_{\text{tot}} \odot c \odot f(1-f)`,
+    :math:`\bar a_g = \bar c_{\text{tot}} \odot i \odot (1-g^2)`,
+    :math:`\bar a_o = \bar h' \odot \tanh c' \odot o(1-o)`, shared by both gate inputs,
+    and :math:`\bar c = \bar c_{\text{tot}} \odot f`.
+    """
+
+    __slots__ = ()
+
+    def forward(self, xp, input_gates, hidden_gates, c):
+        hidden = c.shape[-1]
+        act = input_gates + hidden_gates
+        # One sigmoid over the whole contiguous array is cheaper than three over strided
+        # gate views; g's block then gets its tanh from the pre-activation kept aside.
+        tanh_g = xp.tanh(act[..., 2 * hidden:3 * hidden])
+        _sigmoid_(xp, act)
+        i, f, g, o = (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        g[...] = tanh_g
+        c_new = f * c
+        c_new += i * tanh_g
+        tanh_c = xp.tanh(c_new)
+        self.saved = act, tanh_c
+        return o * tanh_c, c_new
+
+    def backward(self, gh, gc):
+        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+            return autograd.local_vjp(lstm_cell_reference, self, (gh, gc))
+        xp = self.backend.xp
+        act, tanh_c = self.saved
+        hidden = tanh_c.shape[-1]
+        i, f, g, o = (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        # The local slope of every pre-activation: a(1 - a) for the sigmoid gates, over the
+        # whole contiguous array at once, then 1 - g^2 written over g's block.
+        slope = act - act * act
+        slope_g = slope[..., 2 * hidden:3 * hidden]
+        xp.multiply(g, g, out=slope_g)
+        xp.subtract(1, slope_g, out=slope_g)
+        grad = xp.empty_like(act)
+        g_i, g_f, g_g, g_o = (grad[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        if gh is None:
+            g_o[...] = 0
+            gc_total = gc.data
+        else:
+            gh = gh.data
+            xp.multiply(gh, tanh_c, out=g_o)
+            gc_total = 1 - tanh_c * tanh_c
+            gc_total *= o
+            gc_total *= gh
+            if gc is not None:
+                gc_total += gc.data
+        xp.multiply(gc_total, g, out=g_i)
+        xp.multiply(gc_total, self.inputs[2].data, out=g_f)
+        xp.multiply(gc_total, i, out=g_g)
+        grad *= slope
+        grad = self.constant(grad)
+        need = self.needs_input_grad
+        return grad, grad, (self.constant(gc_total * f) if need[2] else None)
+
+
+class FusedGRUCell(Function):
+    r"""``h' = gru_cell_reference(input_gates, hidden_gates, h)`` as one node.
+
+    Saves :math:`r, z, n`. With :math:`\bar n_a = \bar h' \odot z \odot (1 - n^2)`:
+    :math:`\bar a = (\bar r_a, \bar z_a, \bar n_a)` for the input gates and
+    :math:`(\bar r_a, \bar z_a, r \odot \bar n_a)` for the hidden ones, where
+    :math:`\bar r_a = \bar n_a \odot b_n \odot r(1-r)` and
+    :math:`\bar z_a = \bar h' \odot (n - h) \odot z(1-z)`; and
+    :math:`\bar h = \bar h' \odot (1 - z)`.
+    """
+
+    __slots__ = ()
+
+    def forward(self, xp, input_gates, hidden_gates, h):
+        hidden = h.shape[-1]
+        act = input_gates + hidden_gates  # a fresh array, to hold r, z and n
+        _sigmoid_(xp, act[..., :2 * hidden])
+        r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        # n's block so far holds x_n + h_n; it must be x_n + r * h_n.
+        xp.multiply(r, hidden_gates[..., 2 * hidden:], out=n)
+        n += input_gates[..., 2 * hidden:]
+        xp.tanh(n, out=n)
+        self.saved = act
+        h_new = n - h
+        h_new *= z
+        h_new += h
+        return h_new
+
+    def backward(self, gh):
+        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+            return autograd.local_vjp(gru_cell_reference, self, (gh,))
+        xp = self.backend.xp
+        act = self.saved
+        h = self.inputs[2].data
+        hidden = h.shape[-1]
+        h_n = self.inputs[1].data[..., 2 * hidden:]
+        r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        gh = gh.data
+        g_input = xp.empty_like(act)
+        g_r, g_z, g_n = (g_input[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        xp.multiply(gh, z, out=g_n)
+        g_n *= 1 - n * n
+        xp.multiply(g_n, h_n, out=g_r)
+        g_r *= r - r * r
+        xp.subtract(n, h, out=g_z)
+        g_z *= gh
+        g_z *= z - z * z
+        need = self.needs_input_grad
+        g_hidden = None
+        if need[1]:
+            g_hidden = g_input.copy()
+            g_hidden[..., 2 * hidden:] *= r
+            g_hidden = self.constant(g_hidden)
+        return (self.constant(g_input) if need[0] else None), g_hidden, (
+            self.constant(gh - gh * z) if need[2] else None)
+
+
+from minigrad import ops  # noqa: E402  (circular: the references use the public ops)
