@@ -72,7 +72,7 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
-                if gx.shape != t.shape:
+                if gx._data.shape != t._data.shape:  # arrays' shapes: no property calls
                     gx = unbroadcast(gx, t.shape)
                 if stop_at_targets and _target_key(t) in targets:
                     _add_at(found, targets[_target_key(t)], gx)

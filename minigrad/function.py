@@ -33,10 +33,12 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run the op on ``inputs`` (Tensors, or Python numbers taken as constants)."""
-        fn = object.__new__(cls)
+        # One pass over the inputs gathers the arrays, the backend, and what recording
+        # needs: this is the path every op takes, forward and backward alike.
         backend = None
-        record = False
         arrays = []
+        needs = []
+        rank = 0
         for t in inputs:
             if isinstance(t, Tensor):
                 if t._backend is not backend:
@@ -44,38 +46,35 @@ class Function:
                         raise _mixed_backends(cls, backend, t._backend)
                     backend = t._backend
                 arrays.append(t._data)
-                record = record or t.requires_grad
+                if t.requires_grad:
+                    needs.append(True)
+                    if t._node is not None and t._node.rank > rank:
+                        rank = t._node.rank
+                    continue
             else:
                 arrays.append(t)
+            needs.append(False)
+        fn = object.__new__(cls)
         fn.backend = backend
         try:
             out = fn.forward(backend.xp, *arrays, **params)
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, inputs, err) from err
-        if not (record and mode.enabled):
+        if not mode.enabled or True not in needs:
             if type(out) is tuple:
                 return tuple(Tensor(y, backend) for y in out)
             return Tensor(out, backend)
-        fn._record(inputs)
+        # On the tape: its inputs, which need a gradient, and a rank deeper than every
+        # input's, so that the walk meets all of a node's consumers before the node.
+        fn.inputs = inputs
+        fn.needs_input_grad = needs
+        fn.rank = rank + 1
+        fn.hooks = None
         if type(out) is tuple:
             fn.n_outputs = len(out)
             return tuple(Tensor(y, backend, True, fn, i) for i, y in enumerate(out))
         fn.n_outputs = 1
         return Tensor(out, backend, True, fn)
-
-    def _record(self, inputs):
-        """Put this node on the tape: its inputs, which need a gradient, and its rank."""
-        needs = []
-        rank = 0
-        for t in inputs:
-            need = isinstance(t, Tensor) and t.requires_grad
-            needs.append(need)
-            if need and t._node is not None and t._node.rank > rank:
-                rank = t._node.rank
-        self.inputs = inputs
-        self.needs_input_grad = needs
-        self.rank = rank + 1  # deeper than every input, so the walk meets consumers first
-        self.hooks = None
 
     def output(self):
         """The output this node computed, as a Tensor created by this node.
