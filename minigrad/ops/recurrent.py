@@ -136,10 +136,9 @@ class FusedGRUCell(Function):
 
     def forward(self, xp, input_gates, hidden_gates, h):
         hidden = h.shape[-1]
-        act = input_gates + hidden_gates  # a fresh array, to hold r, z and n
-        _sigmoid_(xp, act[..., :2 * hidden])
+        act = input_gates + hidden_gates
+        _sigmoid_(xp, act)  # over all three blocks: contiguous, and n's block is redone below
         r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
-        # n's block so far holds x_n + h_n; it must be x_n + r * h_n.
         xp.multiply(r, hidden_gates[..., 2 * hidden:], out=n)
         n += input_gates[..., 2 * hidden:]
         xp.tanh(n, out=n)
@@ -156,18 +155,17 @@ class FusedGRUCell(Function):
         act = self.saved
         h = self.inputs[2].data
         hidden = h.shape[-1]
-        h_n = self.inputs[1].data[..., 2 * hidden:]
         r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
         gh = gh.data
         g_input = xp.empty_like(act)
         g_r, g_z, g_n = (g_input[..., k * hidden:(k + 1) * hidden] for k in range(3))
         xp.multiply(gh, z, out=g_n)
         g_n *= 1 - n * n
-        xp.multiply(g_n, h_n, out=g_r)
-        g_r *= r - r * r
+        xp.multiply(g_n, self.inputs[1].data[..., 2 * hidden:], out=g_r)  # times h_n
         xp.subtract(n, h, out=g_z)
         g_z *= gh
-        g_z *= z - z * z
+        rz = act[..., :2 * hidden]
+        g_input[..., :2 * hidden] *= rz - rz * rz  # the sigmoid slopes of r and z at once
         need = self.needs_input_grad
         g_hidden = None
         if need[1]:
