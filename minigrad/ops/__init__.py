@@ -317,7 +317,8 @@ def linear(x, weight, bias=None):
     Raises
     ------
     ValueError
-        If ``x`` or ``weight`` is not 2-D, or the feature sizes differ (naming both shapes).
+        If ``x`` or ``weight`` is not 2-D, the feature sizes differ (naming both shapes),
+        or ``bias`` is not ``(out_features,)``.
     """
     _tensor(x, "linear")
     _tensor(weight, "linear")
@@ -326,7 +327,13 @@ def linear(x, weight, bias=None):
             f"linear: expected x (N, in) and weight (out, in) with the same in, "
             f"got x {x.shape} and weight {weight.shape}"
         )
-    return Linear.apply(x, weight) if bias is None else Linear.apply(x, weight, bias)
+    if bias is None:
+        return Linear.apply(x, weight)
+    if _tensor(bias, "linear").shape != weight.shape[:1]:
+        raise ValueError(
+            f"linear: expected a bias of shape {weight.shape[:1]} (out,), got {bias.shape}"
+        )
+    return Linear.apply(x, weight, bias)
 
 
 # ---- shapes -------------------------------------------------------------------------------

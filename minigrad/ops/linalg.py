@@ -1,6 +1,7 @@
 r"""Matrix multiplication."""
 
 from minigrad.function import Function
+from minigrad.grad_mode import mode
 
 
 def _swap_last(t):
@@ -32,8 +33,10 @@ class Linear(Function):
 
     :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`,
     :math:`\bar b = \sum_{\text{rows}} \bar y`. Three nodes (transpose, matmul, add)
-    would do; one keeps a recurrent step short, and :math:`\bar y^\top x` comes out
-    already in the weight's ``(out, in)`` layout.
+    would do (:func:`linear_reference`); one keeps a recurrent step short, and
+    :math:`\bar y^\top x` comes out already in the weight's ``(out, in)`` layout. Like the
+    fused cells, its backward works on raw arrays, and differentiates
+    :func:`linear_reference` when the backward pass is recorded.
     """
 
     __slots__ = ()
@@ -45,8 +48,21 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        x, w = self.inputs[:2]
+        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+            return autograd.local_vjp(linear_reference, self, (gy,))
+        x, w = self.inputs[0].data, self.inputs[1].data
+        gy = gy.data
         need = self.needs_input_grad
         need_b = len(need) == 3 and need[2]  # two inputs when there is no bias
-        return ((gy @ w if need[0] else None), (gy.T @ x if need[1] else None),
-                (gy.sum(axis=0) if need_b else None))
+        return ((self.constant(gy @ w) if need[0] else None),
+                (self.constant(gy.T @ x) if need[1] else None),
+                (self.constant(gy.sum(axis=0)) if need_b else None))
+
+
+def linear_reference(x, w, b=None):
+    """``x @ w.T + b`` composed from primitives: what :class:`Linear` computes."""
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+from minigrad import autograd  # noqa: E402  (circular: autograd imports the ops)

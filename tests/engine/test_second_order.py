@@ -81,6 +81,10 @@ def where(a, b):
 test_concat_split = second_order_test(concat_split, arrays((2, 3)), arrays((1, 3)))
 test_where = second_order_test(where, arrays((3, 2)), arrays((2,)))
 test_matmul = second_order_test(lambda a, b: (a @ b).tanh(), arrays((2, 3)), arrays((3, 2)))
+test_linear = second_order_test(lambda x, w, b: mg.linear(x, w, b).tanh(), arrays((2, 3)),
+                                 arrays((4, 3)), arrays((4,)))
+test_linear_twice = second_order_test(lambda x, w: mg.linear(mg.linear(x, w).tanh(), w.T),
+                                      arrays((2, 3)), arrays((3, 3)))
 test_matmul_batched = second_order_test(lambda a, b: (a @ b) ** 2, arrays((2, 2, 3)),
                                         arrays((3,)))
 

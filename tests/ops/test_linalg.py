@@ -64,3 +64,8 @@ def test_linear(backend, n, i, o, bias, data):
 def test_linear_names_both_shapes_when_the_features_differ():
     with pytest.raises(ValueError, match=r"x \(2, 3\) and weight \(4, 5\)"):
         mg.linear(mg.zeros(2, 3), mg.zeros(4, 5))
+
+
+def test_linear_refuses_a_bias_that_is_not_one_per_output():
+    with pytest.raises(ValueError, match=r"bias of shape \(4,\) \(out,\), got \(2, 4\)"):
+        mg.linear(mg.zeros(2, 3), mg.zeros(4, 3), mg.zeros(2, 4))
