@@ -72,4 +72,25 @@ class NumPyBackend(Backend):
         return self._rng.random(shape, dtype=dtype)
 
     def scatter_add(self, target, index, values):
-        numpy.add.at(target, index, values)
+        if isinstance(index, numpy.ndarray) and index.dtype.kind in "iu" and index.size:
+            _add_rows(target, index, values)
+        else:
+            numpy.add.at(target, index, values)
+
+
+def _add_rows(target, index, values):
+    """``numpy.add.at(target, index, values)`` for an integer array picking whole rows.
+
+    ``add.at`` handles repeats one element at a time, which made an embedding's backward
+    cost more than its LSTM step. Sorting the rows groups the repeats, so that one
+    ``add.reduceat`` sums each group and every row of ``target`` is written once.
+    """
+    rows, n = index.reshape(-1), target.shape[0]
+    if rows.min() < -n or rows.max() >= n:
+        raise IndexError(f"scatter_add: index out of bounds for {n} rows")
+    rows = rows % n  # -1 and n - 1 are the same row
+    values = values.reshape(rows.shape + values.shape[index.ndim:])
+    order = numpy.argsort(rows, kind="stable")
+    rows = rows[order]
+    starts = numpy.flatnonzero(numpy.concatenate(([True], rows[1:] != rows[:-1])))
+    target[rows[starts]] += numpy.add.reduceat(values[order], starts, axis=0)

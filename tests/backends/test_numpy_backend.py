@@ -1,0 +1,28 @@
+"""The NumPy backend's own code paths."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from minigrad import backends
+
+
+@given(data=st.data(), rows=st.integers(1, 5), trailing=hnp.array_shapes(min_dims=0, max_dims=2),
+       index_shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=6))
+def test_scatter_add_of_rows_matches_add_at(data, rows, trailing, index_shape):
+    """Sorting and ``reduceat`` give what ``add.at`` gives: repeats and negative indices included."""
+    index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-rows, rows - 1)))
+    values = data.draw(hnp.arrays(np.float64, index_shape + trailing,
+                                  elements=st.floats(-10, 10, allow_subnormal=False)))
+    expected = np.ones((rows,) + trailing)
+    got = expected.copy()
+    np.add.at(expected, index, values)
+    backends.get("numpy").scatter_add(got, index, values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_scatter_add_refuses_rows_out_of_bounds():
+    with pytest.raises(IndexError, match="out of bounds for 3 rows"):
+        backends.get("numpy").scatter_add(np.zeros((3, 2)), np.array([0, 3]), np.ones((2, 2)))
