@@ -37,6 +37,33 @@ class _Root:
         return self.seeds
 
 
+class Deferred:
+    r"""A leaf's gradient contribution :math:`a^\top b` kept as its two factors.
+
+    (With ``b`` None it stands for :math:`a^\top \mathbf{1}`, the column sums of ``a``:
+    a bias.) A weight used at every time step receives one contribution per step. The
+    walk collects them and adds them up at its end with one product of the stacked
+    factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots; a_T]^\top [b_1; \dots; b_T]`: one
+    large matrix product, instead of :math:`T` small ones each followed by an addition
+    into the gradient. Only :class:`~minigrad.ops.linalg.Linear` makes them, in a
+    first-order walk, and only for leaves.
+    """
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b=None):
+        self.a, self.b = a, b
+
+    @staticmethod
+    def total(parts, xp):
+        """The sum of the contributions ``parts`` (all of one kind), as an array."""
+        a = parts[0].a if len(parts) == 1 else xp.concatenate([p.a for p in parts])
+        if parts[0].b is None:
+            return a.sum(axis=0)
+        b = parts[0].b if len(parts) == 1 else xp.concatenate([p.b for p in parts])
+        return a.T @ b
+
+
 def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False):
     """Propagate ``seeds`` (pairs of a tensor and its gradient) back to the leaves.
 
@@ -54,6 +81,7 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     # Slots whose gradient array this walk created itself, so it may add into them in
     # place. Recording a graph (create_graph) needs every sum as an op, so none then.
     owned = None if create_graph else set()
+    deferred = {}  # (leaf id, kind) -> (leaf, its Deferred contributions)
     with set_grad_enabled(create_graph):
         while heap:
             # Highest rank first: every consumer of this node has already sent its share.
@@ -72,14 +100,14 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
+                parent = t._node
+                if parent is None:  # a leaf: the gradient ends here
+                    _to_leaf(t, gx, targets, found, owned, deferred)
+                    continue
                 if gx._data.shape != t._data.shape:  # arrays' shapes: no property calls
                     gx = unbroadcast(gx, t.shape)
                 if stop_at_targets and _target_key(t) in targets:
                     _add_at(found, targets[_target_key(t)], gx)
-                    continue
-                parent = t._node
-                if parent is None:  # a leaf: the gradient ends here
-                    _to_leaf(t, gx, targets, found, owned)
                     continue
                 grads = pending.get(parent)
                 if grads is None:  # first contribution: schedule the parent
@@ -89,6 +117,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 grads[i] = gx if grads[i] is None else _sum_into(grads[i], gx, (parent, i), owned)
             if not retain_graph:  # its inputs and saved arrays can go now
                 node.inputs = node.saved = None
+    for t, parts in deferred.values():
+        total = Deferred.total(parts, t._backend.xp)
+        _to_leaf(t, Tensor(total, t._backend), targets, found, owned, None)
     return found
 
 
@@ -151,8 +182,16 @@ def _sum_into(total, g, slot, owned):
     return total + g
 
 
-def _to_leaf(t, g, targets, found, owned):
-    """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad()."""
+def _to_leaf(t, g, targets, found, owned, deferred):
+    """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad().
+
+    A :class:`Deferred` contribution is only filed in ``deferred``, for the end of the walk.
+    """
+    if type(g) is Deferred:
+        deferred.setdefault((id(t), g.b is None), (t, []))[1].append(g)
+        return
+    if g._data.shape != t._data.shape:
+        g = unbroadcast(g, t.shape)
     if g.dtype != t.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
         g = g.to(t.dtype)
     if targets is None:

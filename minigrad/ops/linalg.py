@@ -36,7 +36,8 @@ class Linear(Function):
     would do (:func:`linear_reference`); one keeps a recurrent step short, and
     :math:`\bar y^\top x` comes out already in the weight's ``(out, in)`` layout. Like the
     fused cells, its backward works on raw arrays, and differentiates
-    :func:`linear_reference` when the backward pass is recorded.
+    :func:`linear_reference` when the backward pass is recorded. For a leaf weight and
+    bias it returns :class:`~minigrad.autograd.Deferred` factors rather than products.
     """
 
     __slots__ = ()
@@ -53,10 +54,17 @@ class Linear(Function):
         x, w = self.inputs[0].data, self.inputs[1].data
         gy = gy.data
         need = self.needs_input_grad
-        need_b = len(need) == 3 and need[2]  # two inputs when there is no bias
-        return ((self.constant(gy @ w) if need[0] else None),
-                (self.constant(gy.T @ x) if need[1] else None),
-                (self.constant(gy.sum(axis=0)) if need_b else None))
+        gx = self.constant(gy @ w) if need[0] else None
+        gw = gb = None
+        # A leaf's gradient is left as factors, so that the walk sums the contributions of
+        # all time steps with one product at its end (see autograd.Deferred).
+        if need[1]:
+            gw = (autograd.Deferred(gy, x) if self.inputs[1]._node is None
+                  else self.constant(gy.T @ x))
+        if len(need) == 3 and need[2]:  # two inputs when there is no bias
+            gb = (autograd.Deferred(gy) if self.inputs[2]._node is None
+                  else self.constant(gy.sum(axis=0)))
+        return gx, gw, gb
 
 
 def linear_reference(x, w, b=None):

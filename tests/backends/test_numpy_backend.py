@@ -12,7 +12,7 @@ from minigrad import backends
 @given(data=st.data(), rows=st.integers(1, 5), trailing=hnp.array_shapes(min_dims=0, max_dims=2),
        index_shape=hnp.array_shapes(min_dims=1, max_dims=2, min_side=0, max_side=6))
 def test_scatter_add_of_rows_matches_add_at(data, rows, trailing, index_shape):
-    """Sorting and ``reduceat`` give what ``add.at`` gives: repeats and negative indices included."""
+    """Sorting and ``reduceat`` give what ``add.at`` gives, repeats and negative indices too."""
     index = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(-rows, rows - 1)))
     values = data.draw(hnp.arrays(np.float64, index_shape + trailing,
                                   elements=st.floats(-10, 10, allow_subnormal=False)))

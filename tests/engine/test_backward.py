@@ -254,3 +254,32 @@ def test_a_weight_used_at_every_step_gets_the_sum_of_its_step_gradients():
         (g,) = mg.grad(h.sum(), [w])
         total = g.numpy() if total is None else total + g.numpy()
     np.testing.assert_allclose(expected, total, rtol=1e-6)
+
+
+@pytest.mark.parametrize("collect", ["backward", "grad"])
+def test_a_weight_used_at_every_step_sums_its_deferred_contributions(backend, collect):
+    """Linear leaves its leaf weight's and bias's gradients as factors, summed at the end
+    of the walk; the result must equal the sum of the per-use products, also when the
+    weight is used by other ops too and when it already holds a gradient."""
+    rng = np.random.default_rng(3)
+    w, b, h0 = (as_tensor(rng.standard_normal(s), requires_grad=True)
+                for s in [(3, 3), (3,), (2, 3)])
+    w.grad = as_tensor(np.ones((3, 3)))  # an earlier backward's gradient stays in the sum
+
+    def loss(linear):
+        h = h0
+        for _ in range(4):
+            h = linear(h, w, b).tanh()
+        return (h * h).sum() + (w * w).sum()  # w also reaches the loss through Mul
+
+    def reference_linear(x, weight, bias):
+        return x @ weight.T + bias
+
+    want = mg.grad(loss(reference_linear), [w, b, h0])
+    if collect == "grad":
+        got = mg.grad(loss(mg.linear), [w, b, h0])
+    else:
+        loss(mg.linear).backward()
+        got = (w.grad - 1, b.grad, h0.grad)
+    for g, expected in zip(got, want):
+        assert_close(g, expected)
