@@ -62,7 +62,7 @@ class Function:
             raise _op_error(cls, inputs, err) from err
         if not mode.enabled or True not in needs:
             if type(out) is tuple:
-                return tuple(Tensor(y, backend) for y in out)
+                return tuple([Tensor(y, backend) for y in out])
             return Tensor(out, backend)
         # On the tape: its inputs, which need a gradient, and a rank deeper than every
         # input's, so that the walk meets all of a node's consumers before the node.
@@ -72,7 +72,7 @@ class Function:
         fn.hooks = None
         if type(out) is tuple:
             fn.n_outputs = len(out)
-            return tuple(Tensor(y, backend, True, fn, i) for i, y in enumerate(out))
+            return tuple([Tensor(y, backend, True, fn, i) for i, y in enumerate(out)])
         fn.n_outputs = 1
         return Tensor(out, backend, True, fn)
 
