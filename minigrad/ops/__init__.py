@@ -478,7 +478,6 @@ def split(x, indices_or_sections, axis=0):
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 
-
 # ---- fused recurrent cells --------------------------------------------------------------
 
 
@@ -534,12 +533,14 @@ def fused_gru_cell(input_gates, hidden_gates, h):
 def _check_cell(op, tensors, blocks):
     """Raise unless the gates are ``(..., blocks * H)`` and the state ``(..., H)``, one dtype."""
     input_gates, hidden_gates, state = (_tensor(t, op) for t in tensors)
-    expected = state.shape[:-1] + (blocks * state.shape[-1],) if state.ndim else None
+    if state.ndim == 0:
+        raise ValueError(f"{op}: expected a state of shape (..., H), got a 0-d tensor")
+    expected = state.shape[:-1] + (blocks * state.shape[-1],)
     if input_gates.shape != expected or hidden_gates.shape != expected:
         raise ValueError(
             f"{op}: expected both gate tensors of shape {expected} ({blocks} blocks of the "
-            f"state's {state.shape[-1] if state.ndim else '?'} features), given the state's "
-            f"shape {state.shape}; got {input_gates.shape} and {hidden_gates.shape}"
+            f"state's {state.shape[-1]} features), given the state's shape {state.shape}; "
+            f"got {input_gates.shape} and {hidden_gates.shape}"
         )
     if not input_gates.dtype == hidden_gates.dtype == state.dtype:
         raise TypeError(

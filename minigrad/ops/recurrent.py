@@ -49,7 +49,8 @@ def gru_cell_reference(input_gates, hidden_gates, h):
 
 
 def _sigmoid_(xp, a):
-    """Overwrite ``a`` with its sigmoid, in the overflow-free tanh form."""
+    """Overwrite ``a`` with its sigmoid: :class:`~minigrad.ops.elementwise.Sigmoid`'s
+    overflow-free tanh form, computed in place in an array the fused op owns."""
     a *= 0.5
     xp.tanh(a, out=a)
     a *= 0.5

@@ -141,3 +141,8 @@ def test_mixed_dtypes_are_refused():
 def test_a_raw_array_is_refused():
     with pytest.raises(TypeError, match="fused_gru_cell: expected a Tensor, got ndarray"):
         mg.fused_gru_cell(np.zeros((1, 3)), mg.zeros(1, 3), mg.zeros(1, 1))
+
+
+def test_a_0d_state_is_refused():
+    with pytest.raises(ValueError, match="fused_lstm_cell: expected a state of shape"):
+        mg.fused_lstm_cell(mg.zeros(4), mg.zeros(4), mg.zeros(()))
