@@ -6,6 +6,12 @@ nodes from a heap, highest rank first, therefore reaches a node only after every
 consumer has sent it its gradient contribution. A dictionary holds the gradient
 each pending node has received so far; it is popped as the node is processed,
 so memory falls as BPTT walks back in time.
+
+A first-order walk (the usual ``backward()``) passes raw arrays from rule to rule,
+so each node costs its NumPy arithmetic and little more; gradients become Tensors
+only where they are handed to the user, in ``.grad`` or from :func:`minigrad.grad`. A
+recorded walk (``create_graph=True``) passes Tensors, so that every step of it
+lands on the tape.
 """
 
 import heapq
@@ -23,7 +29,7 @@ class _Root:
     Starting the walk from it lets one loop treat every edge alike.
     """
 
-    __slots__ = ("inputs", "needs_input_grad", "seeds", "saved", "hooks")
+    __slots__ = ("inputs", "arrays", "needs_input_grad", "seeds", "saved", "hooks")
     rank = float("inf")
     n_outputs = 0
 
@@ -69,11 +75,14 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
 
     Without ``targets``, gradients accumulate into the leaves' ``.grad``. With
     ``targets`` (a dict from :func:`_target_key` to a position) nothing is written
-    to ``.grad``: the gradients reaching those tensors are returned in a list.
+    to ``.grad``: the gradients reaching those tensors are returned in a list, as
+    raw arrays unless ``create_graph``.
     ``stop_at_targets`` ends the walk at them, so the gradients are partial
     derivatives with respect to the targets, not through one target into another.
     """
     found = None if targets is None else [None] * len(targets)
+    if not create_graph:  # the rules run on raw arrays: nothing is recorded
+        seeds = [(t, g._data) for t, g in seeds]
     root = _Root(seeds)
     pending = {root: []}  # node -> the gradients received so far, one per output
     heap, tiebreak = [(-root.rank, 0, root)], itertools.count(1)
@@ -94,7 +103,10 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 )
             if targets is not None or node.hooks is not None:
                 _report(node, gys, targets, found)
-            gxs = node.backward(*gys)
+            try:
+                gxs = node.backward(*gys)
+            except TypeError as err:
+                raise _rule_error(node, err, create_graph) from err
             if type(gxs) is not tuple:
                 gxs = (gxs,)
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
@@ -104,8 +116,8 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 if parent is None:  # a leaf: the gradient ends here
                     _to_leaf(t, gx, targets, found, owned, deferred)
                     continue
-                if gx._data.shape != t._data.shape:  # arrays' shapes: no property calls
-                    gx = unbroadcast(gx, t.shape)
+                if gx.shape != t._data.shape:
+                    gx = unbroadcast(gx, t._data.shape)
                 if stop_at_targets and _target_key(t) in targets:
                     _add_at(found, targets[_target_key(t)], gx)
                     continue
@@ -116,10 +128,10 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 i = t._index
                 grads[i] = gx if grads[i] is None else _sum_into(grads[i], gx, (parent, i), owned)
             if not retain_graph:  # its inputs and saved arrays can go now
-                node.inputs = node.saved = None
+                node.inputs = node.arrays = node.saved = None
     for t, parts in deferred.values():
         total = Deferred.total(parts, t._backend.xp)
-        _to_leaf(t, Tensor(total, t._backend), targets, found, owned, None)
+        _to_leaf(t, total, targets, found, owned, None)
     return found
 
 
@@ -165,8 +177,21 @@ def local_vjp(reference, node, output_grads):
                  for t, need in zip(inputs, node.needs_input_grad))
 
 
+def _rule_error(node, err, create_graph):
+    """A backward rule failed on its operands' types: say what a rule is given."""
+    given = ("Tensors (create_graph=True)" if create_graph
+             else "raw arrays (a first-order pass)")
+    return TypeError(
+        f"backward of {type(node).__name__}: {err}. The rule was given {given}: "
+        "take the inputs from self.operands() (not self.inputs), the saved output from "
+        "self.output(), and run other primitives with self.call(...)"
+    )
+
+
 def _sum_into(total, g, slot, owned):
     """``total + g``, computed in place when this walk made ``total`` for this slot.
+
+    Raw arrays in a first-order walk; Tensors in a recorded one, which owns nothing.
 
     A gradient handed over by a backward rule may be shared (``Add`` passes one array
     to both inputs), so the first sum is a new array; the slot owns that one, and the
@@ -176,7 +201,7 @@ def _sum_into(total, g, slot, owned):
     if owned is None:
         return total + g
     if slot in owned:
-        total._data += g._data
+        total += g
         return total
     owned.add(slot)
     return total + g
@@ -190,14 +215,21 @@ def _to_leaf(t, g, targets, found, owned, deferred):
     if type(g) is Deferred:
         deferred.setdefault((id(t), g.b is None), (t, []))[1].append(g)
         return
-    if g._data.shape != t._data.shape:
-        g = unbroadcast(g, t.shape)
-    if g.dtype != t.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
-        g = g.to(t.dtype)
-    if targets is None:
-        t.grad = g if t.grad is None else _sum_into(t.grad, g, id(t), owned)
-    elif id(t) in targets:
-        _add_at(found, targets[id(t)], g)
+    if g.shape != t._data.shape:
+        g = unbroadcast(g, t._data.shape)
+    if g.dtype != t._data.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
+        g = g.to(dtype=t.dtype) if owned is None else g.astype(t.dtype)
+    if targets is not None:
+        if id(t) in targets:
+            _add_at(found, targets[id(t)], g)
+    elif owned is None:  # a recorded walk: Tensors already
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = Tensor(g, t._backend)
+    else:
+        total = _sum_into(t.grad._data, g, id(t), owned)
+        if total is not t.grad._data:
+            t.grad = Tensor(total, t._backend)
 
 
 def _report(node, gys, targets, found):
@@ -210,11 +242,17 @@ def _report(node, gys, targets, found):
     for i, ref in node.hooks:  # tensors that called retain_grad()
         t = ref()
         if t is not None and gys[i] is not None:
-            t.grad = gys[i] if t.grad is None else t.grad + gys[i]
+            g = _as_tensor(gys[i], t._backend)
+            t.grad = g if t.grad is None else t.grad + g
 
 
 def _add_at(grads, i, g):
     grads[i] = g if grads[i] is None else grads[i] + g
+
+
+def _as_tensor(g, backend):
+    """A gradient handed to the user: a Tensor, whichever kind of walk computed it."""
+    return g if g is None or isinstance(g, Tensor) else Tensor(g, backend)
 
 
 def _target_key(t):
@@ -304,7 +342,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     found = _walk(seeds, retain_graph, create_graph, targets)
-    result = tuple(found[targets[_target_key(t)]] for t in inputs)
+    result = tuple(_as_tensor(found[targets[_target_key(t)]], t._backend) for t in inputs)
     if not allow_unused and any(g is None for g in result):
         raise RuntimeError(
             "grad: one of the inputs was not used to compute the outputs; "

@@ -6,11 +6,16 @@ Every primitive op is a subclass of :class:`Function` with two methods side by s
     computes the result on raw arrays with the backend's namespace ``xp`` and keeps
     on ``self`` only what its backward needs;
 ``backward(self, gy)``
-    receives the gradient of the loss with respect to the output, as a
-    :class:`~minigrad.Tensor`, and returns one gradient per input (``None`` where
-    ``self.needs_input_grad`` says none is wanted). Backward rules are written
-    with Tensor operations, so the same rule also builds the graph of a second
-    derivative when ``create_graph=True``.
+    receives the gradient of the loss with respect to the output and returns one
+    gradient per input (``None`` where ``self.needs_input_grad`` says none is
+    wanted). The rule is written once, with arithmetic that arrays and Tensors
+    share (``*``, ``-``, ``@``, ``reshape``, ``sum``...) on values it gets from
+    :meth:`Function.operands`, :meth:`Function.output` and
+    :meth:`Function.constant`, and it reaches other primitives through
+    :meth:`Function.call`. In a first-order backward pass those are raw arrays,
+    so the rule costs what its NumPy arithmetic costs. When the backward pass is
+    recorded (``create_graph=True``, grad mode is then on) they are Tensors, and
+    the same rule builds the graph of the second derivative.
 
 :meth:`Function.apply` runs the forward and, when gradients are wanted, records
 the node: its inputs, which of them need a gradient, and its ``rank``
@@ -27,8 +32,8 @@ class Function:
     """Base class of primitive operations; see the module docstring for the contract."""
 
     # __weakref__ lets tests (and tools) watch a node die without keeping it alive.
-    __slots__ = ("backend", "inputs", "needs_input_grad", "rank", "n_outputs", "saved", "hooks",
-                 "__weakref__")
+    __slots__ = ("backend", "inputs", "arrays", "needs_input_grad", "rank", "n_outputs", "saved",
+                 "hooks", "__weakref__")
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -67,6 +72,7 @@ class Function:
         # On the tape: its inputs, which need a gradient, and a rank deeper than every
         # input's, so that the walk meets all of a node's consumers before the node.
         fn.inputs = inputs
+        fn.arrays = arrays
         fn.needs_input_grad = needs
         fn.rank = rank + 1
         fn.hooks = None
@@ -76,18 +82,42 @@ class Function:
         fn.n_outputs = 1
         return Tensor(out, backend, True, fn)
 
-    def output(self):
-        """The output this node computed, as a Tensor created by this node.
+    def operands(self):
+        """The node's inputs as its backward rule computes with them.
 
-        Ops that reuse their output in backward (``exp``, ``tanh``...) keep its array
-        in ``self.saved``; wrapping it with this node as creator lets a second
-        derivative flow back through it.
+        Raw arrays in a first-order backward pass; the input Tensors themselves when
+        the pass is recorded, so that the rule's arithmetic is recorded as well.
+        Constants stay Python numbers.
         """
-        return Tensor(self.saved, self.backend, True, self)
+        return self.inputs if mode.enabled else self.arrays
+
+    def output(self):
+        """The output this node computed, for ops that reuse it in backward (``exp``, ``tanh``...).
+
+        Such ops keep its array in ``self.saved``. When the backward pass is recorded
+        it comes wrapped as a Tensor with this node as creator, so that a second
+        derivative flows back through it.
+        """
+        if mode.enabled:
+            return Tensor(self.saved, self.backend, True, self)
+        return self.saved
 
     def constant(self, array):
-        """Wrap ``array`` (a mask, a count) as a Tensor that carries no gradient."""
-        return Tensor(array, self.backend)
+        """``array`` (a mask, a count) as a value that carries no gradient."""
+        return Tensor(array, self.backend) if mode.enabled else array
+
+    def call(self, primitive, *args, **params):
+        """Run ``primitive`` on ``args`` inside a backward rule (``IndexAdd`` for ``GetItem``...).
+
+        In a first-order pass its forward runs on the raw arrays and nothing is
+        recorded; when the pass is recorded it is applied like any op, so that its own
+        backward gives the second derivative.
+        """
+        if mode.enabled:
+            return primitive.apply(*args, **params)
+        fn = object.__new__(primitive)
+        fn.backend = self.backend
+        return fn.forward(self.backend.xp, *args, **params)
 
     def __repr__(self):
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"

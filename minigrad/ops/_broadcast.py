@@ -9,8 +9,9 @@ def unbroadcast(g, shape):
 
     Parameters
     ----------
-    g : Tensor
-        A gradient of the broadcast result's shape.
+    g : array or Tensor
+        A gradient of the broadcast result's shape: an array in a first-order walk,
+        a Tensor in a recorded one (both have ``sum`` and ``reshape``).
     shape : tuple of int
         The shape of the input that was broadcast.
     """

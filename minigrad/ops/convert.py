@@ -1,6 +1,7 @@
 r"""Conversions that keep values: a change of dtype, a move to another backend."""
 
 from minigrad.function import Function
+from minigrad.grad_mode import mode
 
 
 class Cast(Function):
@@ -13,7 +14,7 @@ class Cast(Function):
         return x.astype(dtype)
 
     def backward(self, gy):
-        return Cast.apply(gy, dtype=self.in_dtype)
+        return self.call(Cast, gy, dtype=self.in_dtype)
 
 
 class ToBackend(Function):
@@ -26,7 +27,9 @@ class ToBackend(Function):
         return target.from_host(self.backend.to_host(x))
 
     def backward(self, gy):
-        return to_backend(gy, self.backend)
+        if mode.enabled:  # recorded: the move back is an op like any other
+            return to_backend(gy, self.backend)
+        return self.backend.from_host(self.target.to_host(gy))
 
 
 def to_backend(x, target):

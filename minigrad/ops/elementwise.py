@@ -43,7 +43,7 @@ class Mul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.operands()
         need_a, need_b = self.needs_input_grad
         return (gy * b if need_a else None), (gy * a if need_b else None)
 
@@ -58,7 +58,7 @@ class Div(Function):
         return a / b
 
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.operands()
         ga = gy / b
         return (ga if self.needs_input_grad[0] else None), (
             -ga * a / b if self.needs_input_grad[1] else None
@@ -77,12 +77,12 @@ class Pow(Function):
         return y
 
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.operands()
         need_a, need_b = self.needs_input_grad
         ga = gy * b * a ** (b - 1) if need_a else None
         gb = None
         if need_b:
-            log_a = math.log(a) if isinstance(a, (int, float)) else a.log()
+            log_a = math.log(a) if isinstance(a, (int, float)) else self.call(Log, a)
             gb = gy * self.output() * log_a
         return ga, gb
 
@@ -122,7 +122,7 @@ class Log(Function):
         return xp.log(x)
 
     def backward(self, gy):
-        return gy / self.inputs[0]
+        return gy / self.operands()[0]
 
 
 class Sqrt(Function):
@@ -150,26 +150,8 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        return TanhGrad.apply(self.output(), gy)
-
-
-class TanhGrad(Function):
-    r"""Tanh's backward as one primitive: ``gx = gy * (1 - y**2)``.
-
-    One node instead of three keeps first-order backward cheap; its own rule,
-    :math:`\partial gx/\partial y = -2\,gy\,y` and :math:`\partial gx/\partial gy = 1 - y^2`,
-    gives tanh's second derivative.
-    """
-
-    __slots__ = ()
-
-    def forward(self, xp, y, gy):
-        return gy - gy * y * y  # no Python scalar: NumPy is slower with one
-
-    def backward(self, ggx):
-        y, gy = self.inputs
-        need_y, need_gy = self.needs_input_grad
-        return (ggx * gy * y * -2 if need_y else None), (ggx * (1 - y * y) if need_gy else None)
+        y = self.output()
+        return gy - gy * y * y  # gy (1 - y^2) without a Python scalar, which NumPy adds slowly
 
 
 class Sigmoid(Function):
@@ -184,27 +166,8 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        return SigmoidGrad.apply(self.output(), gy)
-
-
-class SigmoidGrad(Function):
-    r"""Sigmoid's backward as one primitive: ``gx = gy * y * (1 - y)``.
-
-    Its own rule, :math:`\partial gx/\partial y = gy (1 - 2y)` and
-    :math:`\partial gx/\partial gy = y (1 - y)`, gives the second derivative.
-    """
-
-    __slots__ = ()
-
-    def forward(self, xp, y, gy):
+        y = self.output()
         return gy * (y - y * y)
-
-    def backward(self, ggx):
-        y, gy = self.inputs
-        need_y, need_gy = self.needs_input_grad
-        return (ggx * gy * (1 - 2 * y) if need_y else None), (
-            ggx * y * (1 - y) if need_gy else None
-        )
 
 
 class Relu(Function):
@@ -216,7 +179,7 @@ class Relu(Function):
         return xp.maximum(x, 0)
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.arrays[0]
         return gy * self.constant((x > 0).astype(x.dtype))
 
 
@@ -229,7 +192,7 @@ class Abs(Function):
         return xp.abs(x)
 
     def backward(self, gy):
-        return gy * self.constant(self.backend.xp.sign(self.inputs[0].data))
+        return gy * self.constant(self.backend.xp.sign(self.arrays[0]))
 
 
 class Clip(Function):
@@ -243,6 +206,6 @@ class Clip(Function):
         return y
 
     def backward(self, gy):
-        x = self.inputs[0].data
+        x = self.arrays[0]
         # Where clipping left x unchanged (bounds included, as in PyTorch) the slope is 1.
         return gy * self.constant((self.saved == x).astype(x.dtype))

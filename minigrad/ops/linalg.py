@@ -23,7 +23,7 @@ class MatMul(Function):
         return xp.matmul(a, b)
 
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.operands()
         need_a, need_b = self.needs_input_grad
         return (gy @ _swap_last(b) if need_a else None), (_swap_last(a) @ gy if need_b else None)
 
@@ -33,11 +33,10 @@ class Linear(Function):
 
     :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`,
     :math:`\bar b = \sum_{\text{rows}} \bar y`. Three nodes (transpose, matmul, add)
-    would do (:func:`linear_reference`); one keeps a recurrent step short, and
-    :math:`\bar y^\top x` comes out already in the weight's ``(out, in)`` layout. Like the
-    fused cells, its backward works on raw arrays, and differentiates
-    :func:`linear_reference` when the backward pass is recorded. For a leaf weight and
-    bias it returns :class:`~minigrad.autograd.Deferred` factors rather than products.
+    would do; one keeps a recurrent step short, and :math:`\bar y^\top x` comes out
+    already in the weight's ``(out, in)`` layout. In a first-order backward pass, a
+    leaf weight and bias get :class:`~minigrad.autograd.Deferred` factors rather than
+    products.
     """
 
     __slots__ = ()
@@ -49,28 +48,18 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        if mode.enabled:  # create_graph: a differentiable backward, from the reference
-            return autograd.local_vjp(linear_reference, self, (gy,))
-        x, w = self.inputs[0].data, self.inputs[1].data
-        gy = gy.data
+        x, w = self.operands()[:2]
         need = self.needs_input_grad
-        gx = self.constant(gy @ w) if need[0] else None
-        gw = gb = None
         # A leaf's gradient is left as factors, so that the walk sums the contributions of
-        # all time steps with one product at its end (see autograd.Deferred).
+        # all time steps with one product at its end. A recorded pass needs the products.
+        defer = not mode.enabled
+        gx = gy @ w if need[0] else None
+        gw = gb = None
         if need[1]:
-            gw = (autograd.Deferred(gy, x) if self.inputs[1]._node is None
-                  else self.constant(gy.T @ x))
+            gw = autograd.Deferred(gy, x) if defer and self.inputs[1]._node is None else gy.T @ x
         if len(need) == 3 and need[2]:  # two inputs when there is no bias
-            gb = (autograd.Deferred(gy) if self.inputs[2]._node is None
-                  else self.constant(gy.sum(axis=0)))
+            gb = autograd.Deferred(gy) if defer and self.inputs[2]._node is None else gy.sum(0)
         return gx, gw, gb
-
-
-def linear_reference(x, w, b=None):
-    """``x @ w.T + b`` composed from primitives: what :class:`Linear` computes."""
-    y = x @ w.T
-    return y if b is None else y + b
 
 
 from minigrad import autograd  # noqa: E402  (circular: autograd imports the ops)

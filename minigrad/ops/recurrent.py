@@ -104,22 +104,20 @@ class FusedLSTMCell(Function):
         g_i, g_f, g_g, g_o = (grad[..., k * hidden:(k + 1) * hidden] for k in range(4))
         if gh is None:
             g_o[...] = 0
-            gc_total = gc.data
+            gc_total = gc
         else:
-            gh = gh.data
             xp.multiply(gh, tanh_c, out=g_o)
             gc_total = 1 - tanh_c * tanh_c
             gc_total *= o
             gc_total *= gh
             if gc is not None:
-                gc_total += gc.data
+                gc_total += gc
         xp.multiply(gc_total, g, out=g_i)
-        xp.multiply(gc_total, self.inputs[2].data, out=g_f)
+        c = self.operands()[2]
+        xp.multiply(gc_total, c, out=g_f)
         xp.multiply(gc_total, i, out=g_g)
         grad *= slope
-        grad = self.constant(grad)
-        need = self.needs_input_grad
-        return grad, grad, (self.constant(gc_total * f) if need[2] else None)
+        return grad, grad, (gc_total * f if self.needs_input_grad[2] else None)
 
 
 class FusedGRUCell(Function):
@@ -154,15 +152,14 @@ class FusedGRUCell(Function):
             return autograd.local_vjp(gru_cell_reference, self, (gh,))
         xp = self.backend.xp
         act = self.saved
-        h = self.inputs[2].data
+        _, hidden_gates, h = self.operands()
         hidden = h.shape[-1]
         r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
-        gh = gh.data
         g_input = xp.empty_like(act)
         g_r, g_z, g_n = (g_input[..., k * hidden:(k + 1) * hidden] for k in range(3))
         xp.multiply(gh, z, out=g_n)
         g_n *= 1 - n * n
-        xp.multiply(g_n, self.inputs[1].data[..., 2 * hidden:], out=g_r)  # times h_n
+        xp.multiply(g_n, hidden_gates[..., 2 * hidden:], out=g_r)  # times h_n
         xp.subtract(n, h, out=g_z)
         g_z *= gh
         rz = act[..., :2 * hidden]
@@ -172,9 +169,7 @@ class FusedGRUCell(Function):
         if need[1]:
             g_hidden = g_input.copy()
             g_hidden[..., 2 * hidden:] *= r
-            g_hidden = self.constant(g_hidden)
-        return (self.constant(g_input) if need[0] else None), g_hidden, (
-            self.constant(gh - gh * z) if need[2] else None)
+        return (g_input if need[0] else None), g_hidden, (gh - gh * z if need[2] else None)
 
 
 from minigrad import ops  # noqa: E402  (circular: the references use the public ops)

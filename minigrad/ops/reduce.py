@@ -5,6 +5,7 @@ r"""Reductions: sum, max and min over axes, as primitives.
 """
 
 from minigrad.function import Function
+from minigrad.ops.shape import BroadcastTo
 
 
 def normalize_axes(axis, ndim):
@@ -37,7 +38,7 @@ class Sum(Function):
         return xp.sum(x, axis=axis, keepdims=keepdims)
 
     def backward(self, gy):
-        return gy.reshape(self.kept_shape).broadcast_to(self.in_shape)
+        return self.call(BroadcastTo, gy.reshape(self.kept_shape), shape=self.in_shape)
 
 
 class Max(Function):
@@ -56,7 +57,7 @@ class Max(Function):
         return y if keepdims else xp.squeeze(y, axis=self.axes)
 
     def backward(self, gy):
-        x, y = self.inputs[0].data, self.saved
+        x, y = self.arrays[0], self.saved
         hits = (x == y).astype(x.dtype)
         share = hits / hits.sum(axis=self.axes, keepdims=True)
         return gy.reshape(y.shape) * self.constant(share)

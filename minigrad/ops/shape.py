@@ -68,7 +68,7 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, gy):
-        return IndexAdd.apply(gy, index=self.index, shape=self.in_shape)
+        return self.call(IndexAdd, gy, index=self.index, shape=self.in_shape)
 
 
 class IndexAdd(Function):
@@ -90,7 +90,7 @@ class IndexAdd(Function):
         return y
 
     def backward(self, gy):
-        return GetItem.apply(gy, index=self.index)
+        return self.call(GetItem, gy, index=self.index)
 
 
 class Concat(Function):
@@ -108,7 +108,7 @@ class Concat(Function):
         return xp.concatenate(xs, axis=axis)
 
     def backward(self, gy):
-        return Split.apply(gy, indices_or_sections=self.bounds, axis=self.axis)
+        return self.call(Split, gy, indices_or_sections=self.bounds, axis=self.axis)
 
 
 class Split(Function):
@@ -126,10 +126,10 @@ class Split(Function):
 
     def backward(self, *gys):
         xp = self.backend.xp
-        dtype = self.inputs[0].dtype
+        dtype = self.arrays[0].dtype
         pieces = [g if g is not None else self.constant(xp.zeros(shape, dtype=dtype))
                   for g, shape in zip(gys, self.shapes)]
-        return Concat.apply(*pieces, axis=self.axis)
+        return self.call(Concat, *pieces, axis=self.axis)
 
 
 class Where(Function):
@@ -141,7 +141,7 @@ class Where(Function):
         return xp.where(cond, a, b)
 
     def backward(self, gy):
-        cond = self.inputs[0]
+        cond = self.operands()[0]
         _, need_a, need_b = self.needs_input_grad
-        return (None, Where.apply(cond, gy, 0.0) if need_a else None,
-                Where.apply(cond, 0.0, gy) if need_b else None)
+        return (None, self.call(Where, cond, gy, 0.0) if need_a else None,
+                self.call(Where, cond, 0.0, gy) if need_b else None)

@@ -140,6 +140,33 @@ def test_paths_of_different_lengths_meet(backend):
     check_op(uneven, np.array([0.3, 0.7]))
 
 
+class Spy(mg.function.Function):
+    """The identity, noting what its backward rule is given."""
+
+    seen = []
+
+    def forward(self, xp, x):
+        return x
+
+    def backward(self, gy):
+        (x,) = self.operands()
+        Spy.seen.append((type(gy), type(x), type(self.constant(x))))
+        return gy
+
+
+def test_rules_get_arrays_in_a_first_order_walk_and_tensors_in_a_recorded_one(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    array = type(x.data)
+    Spy.seen.clear()
+    (Spy.apply(x) * x).sum().backward()
+    assert Spy.seen == [(array, array, array)]
+    assert type(x.grad) is mg.Tensor
+    Spy.seen.clear()
+    (g,) = mg.grad((Spy.apply(x) * x).sum(), [x], create_graph=True)
+    assert Spy.seen == [(mg.Tensor, mg.Tensor, mg.Tensor)]
+    assert g.requires_grad
+
+
 def test_a_10000_step_chain_under_the_default_recursion_limit(backend):
     """h <- h + 1e-4 tanh(h), 10,000 times: the walk must be iterative, never recursive."""
     limit = sys.getrecursionlimit()

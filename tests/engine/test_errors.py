@@ -175,8 +175,25 @@ class WrongMul(Function):
         return a * b
 
     def backward(self, gy):
-        a, b = self.inputs
+        a, b = self.operands()
         return gy * b, gy * a * 2
+
+
+class InputsMul(Function):
+    """a * b whose rule reads ``self.inputs``, the Tensors, instead of ``self.operands()``."""
+
+    def forward(self, xp, a, b):
+        return a * b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        return gy * b, gy * a
+
+
+def test_a_rule_that_mixes_arrays_and_tensors_is_told_what_it_was_given(backend):
+    a = as_tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"backward of InputsMul: .*raw arrays.*self\.operands"):
+        InputsMul.apply(a, a).sum().backward()
 
 
 def test_gradcheck_names_the_input_and_the_worst_element(backend):
