@@ -62,7 +62,13 @@ class Function:
         fn = object.__new__(cls)
         fn.backend = backend
         try:
-            out = fn.forward(backend.xp, *arrays, **params)
+            # Unary and binary ops without parameters are most ops: a plain call is cheaper.
+            if params or len(arrays) > 2:
+                out = fn.forward(backend.xp, *arrays, **params)
+            elif len(arrays) == 2:
+                out = fn.forward(backend.xp, arrays[0], arrays[1])
+            else:
+                out = fn.forward(backend.xp, arrays[0])
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, inputs, err) from err
         if not mode.enabled or True not in needs:
