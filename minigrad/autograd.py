@@ -85,16 +85,15 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
         seeds = [(t, g._data) for t, g in seeds]
     root = _Root(seeds)
     pending = {root: []}  # node -> the gradients received so far, one per output
-    heap, tiebreak = [(-root.rank, 0, root)], itertools.count(1)
+    heap, tiebreak = [], itertools.count()
     push, pop = heapq.heappush, heapq.heappop
     # Slots whose gradient array this walk created itself, so it may add into them in
     # place. Recording a graph (create_graph) needs every sum as an op, so none then.
     owned = None if create_graph else set()
     deferred = {}  # (leaf id, kind) -> (leaf, its Deferred contributions)
+    node = root
     with set_grad_enabled(create_graph):
-        while heap:
-            # Highest rank first: every consumer of this node has already sent its share.
-            node = pop(heap)[2]
+        while node is not None:
             gys = pending.pop(node)
             if node.inputs is None:
                 raise GraphFreedError(
@@ -104,11 +103,12 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
             if targets is not None or node.hooks is not None:
                 _report(node, gys, targets, found)
             try:
-                gxs = node.backward(*gys)
+                gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
             except TypeError as err:
                 raise _rule_error(node, err, create_graph) from err
             if type(gxs) is not tuple:
                 gxs = (gxs,)
+            after = None  # the first parent this node scheduled
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
@@ -124,11 +124,23 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 grads = pending.get(parent)
                 if grads is None:  # first contribution: schedule the parent
                     grads = pending[parent] = [None] * parent.n_outputs
-                    push(heap, (-parent.rank, next(tiebreak), parent))
+                    if after is None:
+                        after = parent
+                    else:
+                        push(heap, (-parent.rank, next(tiebreak), parent))
                 i = t._index
                 grads[i] = gx if grads[i] is None else _sum_into(grads[i], gx, (parent, i), owned)
             if not retain_graph:  # its inputs and saved arrays can go now
                 node.inputs = node.arrays = node.saved = None
+            # Highest rank next: every consumer of that node has then sent its share. A
+            # parent that outranks all waiting nodes (a chain's next link, mostly) runs at
+            # once, without a trip through the heap.
+            if after is not None and (not heap or after.rank >= -heap[0][0]):
+                node = after
+            else:
+                if after is not None:
+                    push(heap, (-after.rank, next(tiebreak), after))
+                node = pop(heap)[2] if heap else None
     for t, parts in deferred.values():
         total = Deferred.total(parts, t._backend.xp)
         _to_leaf(t, total, targets, found, owned, None)

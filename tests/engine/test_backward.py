@@ -140,6 +140,24 @@ def test_paths_of_different_lengths_meet(backend):
     check_op(uneven, np.array([0.3, 0.7]))
 
 
+def test_a_short_path_listed_first_still_waits_for_the_long_one(backend):
+    """The walk runs a node's first parent at once only when nothing waiting outranks it.
+
+    Here ``a``'s first consumer is the short path; run early, ``a`` would be walked before
+    the long path's gradient arrived, and again after it, through a freed node.
+    """
+    def uneven(x):
+        a = x * 3
+        long = a
+        for _ in range(5):
+            long = (long * 0.5).tanh()
+        return a * a + long
+
+    check_op(uneven, np.array([0.3, 0.7]))
+    x = as_tensor([0.3, 0.7], requires_grad=True)
+    uneven(x).sum().backward()  # a freed node walked twice would raise GraphFreedError
+
+
 class Spy(mg.function.Function):
     """The identity, noting what its backward rule is given."""
 
