@@ -57,6 +57,7 @@ test_clip_min_only = unary_test(lambda x: mg.clip(x, min=LO), lambda x: np.maxim
                                 CLIPPABLE)
 test_clip_max_only = unary_test(lambda x: x.clip(max=HI), lambda x: np.minimum(x, HI), CLIPPABLE)
 test_square = unary_test(lambda x: x**2, np.square, REAL)  # negative bases, integer exponent
+test_square_float_exponent = unary_test(lambda x: x**2.0, np.square, REAL)
 test_cube = unary_test(lambda x: x**3, lambda x: x**3, REAL)
 
 
