@@ -18,6 +18,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from . import peer_models
 from .bench_rnn import Sizes, recurrent_contenders, recurrent_workload
 from .frameworks import CPUS, load_torch, set_torch_threads
 from .harness import Memory
@@ -50,7 +51,9 @@ def measure_here(name, sizes):
     first freed but the allocator kept, and look cheaper than it is.
     """
     def step(size):
-        contenders = recurrent_contenders("lstm", size, with_torch=name != "minigrad")
+        # Only the framework measured is loaded, so that the others add nothing to it.
+        contenders = recurrent_contenders("lstm", size, with_torch=name != "minigrad",
+                                          with_peers=False)
         return {c.name: c.step for c in contenders}[name]
 
     short, full = step(Sizes(2, sizes.B, sizes.I, sizes.H)), step(sizes)
@@ -92,8 +95,9 @@ def peak_memory(sizes):
 def workload(quick=False):
     """The W6 workload (a shorter, smaller unroll with ``quick``)."""
     sizes = Sizes(100, 1, 8, 8) if quick else Sizes(2000, 1, 32, 32)
-    return recurrent_workload("W6", "lstm", sizes, {"torch loop": 0.6}, unit="us/t",
-                              per_step=sizes.T, memory=partial(peak_memory, sizes))
+    targets = {"torch loop": 0.6, **peer_models.TARGETS}
+    return recurrent_workload("W6", "lstm", sizes, targets, unit="us/t", per_step=sizes.T,
+                              memory=partial(peak_memory, sizes))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import numpy
 
 import minigrad as mg
 
+from . import peer_models
 from .frameworks import load_torch
 from .harness import Contender, Workload
 
@@ -50,7 +51,9 @@ def workload(quick=False, seed=0):
         if torch is not None:
             xt = torch.tensor(data, requires_grad=True)
             contenders.append(Contender("torch eager", lambda: chain_step(xt, n_ops)))
-        return contenders
+        peers = peer_models.peer_contenders(lambda ops, v: peer_models.chain(ops, v, n_ops),
+                                            [data])
+        return contenders + [Contender(name, step) for name, step in peers]
 
     return Workload(
         key="W4",
@@ -59,5 +62,5 @@ def workload(quick=False, seed=0):
         setup=setup,
         unit="us/op",
         per_step=n_ops,
-        targets={"torch eager": 0.6},
+        targets={"torch eager": 0.6, **peer_models.TARGETS},
     )

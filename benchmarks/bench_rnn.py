@@ -19,6 +19,7 @@ import numpy
 import minigrad as mg
 from minigrad import nn
 
+from . import peer_models
 from .frameworks import load_torch
 from .harness import Contender, Workload
 from .matmul_floor import linear_products, matmul_floor, recurrent_products
@@ -82,7 +83,7 @@ def _torch_contenders(build, with_torch):
             Contender("torch loop", partial(training_step, loop, x, loss_fn))]
 
 
-def recurrent_contenders(kind, sizes, seed=0, with_torch=True):
+def recurrent_contenders(kind, sizes, seed=0, with_torch=True, with_peers=True):
     """The contenders of a one-layer recurrent network trained on ``mean(out**2)``."""
     mg.manual_seed(seed)
     model = minigrad_layer(kind, sizes)
@@ -100,8 +101,20 @@ def recurrent_contenders(kind, sizes, seed=0, with_torch=True):
     return [
         Contender("minigrad", partial(training_step, model, mg.tensor(x), mean_square)),
         *_torch_contenders(torch_side, with_torch),
+        *(_peer_contenders(kind, model, x) if with_peers else []),
         Contender("matmul floor", matmul_floor(products, seed)),
     ]
+
+
+def _peer_contenders(kind, model, x):
+    """MyGrad and autograd running the LSTM or RNN cell in a Python loop (if installed)."""
+    if kind == "gru":  # the peers' loop covers the LSTM and the tanh RNN
+        return []
+    state = model.state_dict()
+    weights = [state[f"{name}_l0"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    peers = peer_models.peer_contenders(
+        lambda ops, *w: peer_models.recurrent_loss(ops, kind, x, *w), weights)
+    return [Contender(name, step) for name, step in peers]
 
 
 def recurrent_workload(key, kind, sizes, targets, **options):
@@ -172,9 +185,10 @@ def workloads(quick=False):
     sizes = Sizes(8, 4, 16, 32) if quick else Sizes(64, 32, 128, 256)
     char_sizes, vocab = (Sizes(10, 4, 16, 32), 65) if quick else (Sizes(100, 16, 64, 128), 65)
     return [
-        recurrent_workload("W1", "lstm", sizes, {"torch fused": 1.3, "torch loop": 0.65}),
+        recurrent_workload("W1", "lstm", sizes,
+                           {"torch fused": 1.3, "torch loop": 0.65, **peer_models.TARGETS}),
         recurrent_workload("W2", "gru", sizes, {"torch fused": 1.0}),
-        recurrent_workload("W3", "rnn", sizes, {"torch fused": 0.8}),
+        recurrent_workload("W3", "rnn", sizes, {"torch fused": 0.8, **peer_models.TARGETS}),
         Workload(
             key="W5",
             title=f"Embedding({vocab}, {char_sizes.I}) -> LSTM({char_sizes.I}, "

@@ -11,6 +11,8 @@ import numpy
 
 import minigrad
 
+from . import peer_models
+
 # The cores this process may run on (fewer than the machine's under taskset or a CPU quota).
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 INSTALL_TORCH = (
@@ -65,6 +67,7 @@ def environment():
         "blas_threads": blas_threads,
         "torch": torch.__version__ if torch else None,
         "torch_threads": torch.get_num_threads() if torch else None,
+        "peers": peer_models.versions(),
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {CPUS} CPUs, {platform.system()}",
         # Other processes competing for the cores make every figure noisier; say so.

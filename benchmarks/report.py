@@ -27,8 +27,10 @@ def _header(env, settings):
     if env["load_average"] is not None:
         machine += f" | load average {env['load_average']:.2f} at the start"
     quick = " | --quick: tiny sizes, no targets" if settings["quick"] else ""
+    peers = ", ".join(f"{name} {version}" if version else f"{name} not installed"
+                      for name, version in env["peers"].items())
     return [
-        f"minigrad {env['minigrad']} | {torch}",
+        f"minigrad {env['minigrad']} | {torch} | peers: {peers}",
         f"numpy {env['numpy']} ({env['blas']}, threads: {env['blas_threads']}) | {machine}",
         (f"{settings['rounds']} timed rounds per workload, contenders interleaved A B A B "
          f"after warm-up{quick}"),

@@ -32,13 +32,24 @@ def run_quick(monkeypatch, tmp_path, capsys):
     return run
 
 
-def check_structure(table, report, contenders):
+# The workloads where MyGrad and autograd run too: the LSTM, the tanh RNN and W4's chain.
+PEER_WORKLOADS = {"W1", "W3", "W4", "W6"}
+
+
+def expected_contenders(key, torch_names, peers):
+    """The rows of workload ``key``, in order, given the torch rows and the installed peers."""
+    return ["minigrad", *torch_names["W4" if key == "W4" else "rnn"],
+            *(peers if key in PEER_WORKLOADS else []), *([] if key == "W4" else ["matmul floor"])]
+
+
+def check_structure(table, report, torch_names):
     assert [w["key"] for w in report["workloads"]] == WORKLOADS
     assert report["settings"]["quick"] is True
     rounds = report["settings"]["rounds"]
+    peers = [name for name, version in report["environment"]["peers"].items() if version]
     for workload in report["workloads"]:
         assert f"{workload['key']}  " in table
-        names = contenders["W4" if workload["key"] == "W4" else "rnn"]
+        names = expected_contenders(workload["key"], torch_names, peers)
         assert list(workload["contenders"]) == names
         for name, figures in workload["contenders"].items():
             assert len(figures["seconds"]) == rounds
@@ -47,7 +58,7 @@ def check_structure(table, report, contenders):
         losses = list(workload["losses"].values())
         assert all(math.isclose(loss, losses[0], rel_tol=1e-3) for loss in losses)
     memory = report["workloads"][-1]["memory_mib"]
-    assert [m["name"] for m in memory] == [n for n in contenders["rnn"] if n != "matmul floor"]
+    assert [m["name"] for m in memory] == ["minigrad", *torch_names["rnn"]]
     assert all(m["baseline_mib"] > 0 for m in memory)
 
 
@@ -55,16 +66,14 @@ def test_quick_suite_with_torch(run_quick):
     pytest.importorskip("torch")
     table, report = run_quick()
     assert report["environment"]["torch"] is not None
-    check_structure(table, report, {
-        "rnn": ["minigrad", "torch fused", "torch loop", "matmul floor"],
-        "W4": ["minigrad", "torch eager"],
-    })
+    check_structure(table, report, {"rnn": ["torch fused", "torch loop"], "W4": ["torch eager"]})
 
 
-def test_quick_suite_without_torch(run_quick, monkeypatch):
+def test_quick_suite_without_torch_or_peers(run_quick, monkeypatch):
     # A None entry in sys.modules makes ``import torch`` raise ImportError.
-    monkeypatch.setitem(sys.modules, "torch", None)
+    for name in ("torch", "mygrad", "autograd"):
+        monkeypatch.setitem(sys.modules, name, None)
     table, report = run_quick()
-    assert "torch not installed" in table
+    assert "torch not installed" in table and "mygrad not installed" in table
     assert report["environment"]["torch"] is None
-    check_structure(table, report, {"rnn": ["minigrad", "matmul floor"], "W4": ["minigrad"]})
+    check_structure(table, report, {"rnn": [], "W4": []})

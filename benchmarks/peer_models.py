@@ -1,0 +1,132 @@
+r"""The Python-loop peers: MyGrad and HIPS autograd on W1, W3 and W4.
+
+Both are NumPy-based reverse-mode engines driven from Python, like minigrad, so
+they show what the same design costs elsewhere. Each runs the same maths as
+minigrad's contender, from the same weights and data: the W4 chain of small ops,
+and the LSTM or tanh RNN composed in a Python time loop with the input
+projection hoisted out of it (as :mod:`benchmarks.torch_models` does for
+PyTorch). MyGrad records a tape on its tensors, as minigrad does; autograd
+traces a function and differentiates it with ``value_and_grad``.
+
+Both are optional: :func:`peer_contenders` returns only those installed
+(``pip install mygrad autograd scipy``; autograd's sigmoid, ``expit``, lives in
+``autograd.scipy``).
+"""
+
+import importlib
+from importlib import metadata
+
+import numpy
+
+
+def _load(name):
+    """The module ``name``, or None if it (or, for autograd, SciPy) is not installed."""
+    try:
+        module = importlib.import_module(name)
+        if name == "autograd":
+            importlib.import_module("scipy")
+    except ImportError:
+        return None
+    return module
+
+
+class _Ops:
+    """What the composed models need from a framework: ``tanh``, ``sigmoid``, ``stack``."""
+
+    def __init__(self, tanh, sigmoid, stack):
+        self.tanh, self.sigmoid, self.stack = tanh, sigmoid, stack
+
+
+def _mygrad_ops(mygrad):
+    from mygrad.nnet.activations import sigmoid
+
+    return _Ops(mygrad.tanh, sigmoid, mygrad.stack)
+
+
+def _autograd_ops(autograd):
+    import autograd.numpy as anp
+    from autograd.scipy.special import expit
+
+    return _Ops(anp.tanh, expit, anp.stack)
+
+
+def chain(ops, x, n_ops):
+    """W4's chain (``* 1.001``, ``+ 0.01``, ``tanh``, repeating) and its sum."""
+    for k in range(n_ops):
+        if k % 3 == 0:
+            x = x * 1.001
+        elif k % 3 == 1:
+            x = x + 0.01
+        else:
+            x = ops.tanh(x)
+    return x.sum()
+
+
+def recurrent_loss(ops, kind, x, w_ih, w_hh, b_ih, b_hh):
+    """``mean(out**2)`` of a one-layer LSTM (gates ``i, f, g, o``) or tanh RNN over ``x``."""
+    steps, batch, _ = x.shape
+    hidden = w_hh.shape[1]
+    x_proj = (x.reshape(steps * batch, -1) @ w_ih.T + b_ih).reshape(steps, batch, -1)
+    h = c = numpy.zeros((batch, hidden), dtype=x.dtype)
+    outputs = []
+    for t in range(steps):
+        a = x_proj[t] + h @ w_hh.T + b_hh
+        if kind == "rnn":
+            h = ops.tanh(a)
+        else:
+            i, f, g, o = (a[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            c = ops.sigmoid(f) * c + ops.sigmoid(i) * ops.tanh(g)
+            h = ops.sigmoid(o) * ops.tanh(c)
+        outputs.append(h)
+    return (ops.stack(outputs) ** 2).mean()
+
+
+def _mygrad_step(mygrad, loss_fn, arrays):
+    """A MyGrad step: fresh leaves' gradients, the loss, ``backward``."""
+    leaves = [mygrad.tensor(a) for a in arrays]
+
+    def step():
+        for leaf in leaves:
+            leaf.null_grad()
+        loss = loss_fn(*leaves)
+        loss.backward()
+        return loss
+
+    return step
+
+
+def _autograd_step(autograd, loss_fn, arrays):
+    """An autograd step: ``value_and_grad`` of the loss with respect to every array."""
+    value_and_grad = autograd.value_and_grad(lambda args: loss_fn(*args))
+
+    def step():
+        loss, _ = value_and_grad(list(arrays))
+        return numpy.float64(loss)
+
+    return step
+
+
+PEERS = {"mygrad": (_mygrad_ops, _mygrad_step), "autograd": (_autograd_ops, _autograd_step)}
+# The issue's headline: minigrad beats every Python-loop peer, a ratio below 1.
+TARGETS = {name: 1.0 for name in PEERS}
+
+
+def peer_contenders(loss_of, params):
+    """``(name, step)`` for each installed peer: the gradient of ``loss_of(ops, *params)``.
+
+    ``params`` are NumPy arrays, the leaves to differentiate; ``loss_of`` holds the data.
+    """
+    contenders = []
+    for name, (make_ops, make_step) in PEERS.items():
+        module = _load(name)
+        if module is not None:
+            ops = make_ops(module)
+            step = make_step(module, lambda *leaves, ops=ops: loss_of(ops, *leaves), params)
+            contenders.append((name, step))
+    return contenders
+
+
+def versions():
+    """``{"mygrad": "2.5.0", "autograd": None}``: each installed peer's version, or None."""
+    return {name: metadata.version(name) if _load(name) is not None else None
+            for name in PEERS}
