@@ -86,6 +86,18 @@ def test_tensors_on_the_third_backend_say_so(fake_backend):
     assert x.to("numpy").backend == "numpy" and mg.tensor(x, backend="numpy").backend == "numpy"
 
 
+def test_a_move_to_another_backend_is_differentiable_once_and_twice(fake_backend):
+    """The move's backward copies the gradient back: on arrays, and recorded on Tensors."""
+    x = mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64, requires_grad=True)
+    (x.to("fakenp") ** 3).sum().backward()
+    assert x.grad.backend == "numpy"
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.numpy() ** 2)
+    (g,) = mg.grad((x.to("fakenp") ** 3).sum(), [x], create_graph=True)
+    assert g.backend == "numpy" and g.requires_grad
+    (gg,) = mg.grad(g.sum(), [x])
+    np.testing.assert_allclose(gg.numpy(), 6 * x.numpy())
+
+
 class Incomplete:
     name = "incomplete"
     xp = np
