@@ -1,12 +1,13 @@
-r"""The Python-loop peers: MyGrad and HIPS autograd on W1, W3 and W4.
+r"""The Python-loop peers: MyGrad and HIPS autograd on W1, W3, W4 and W6.
 
 Both are NumPy-based reverse-mode engines driven from Python, like minigrad, so
 they show what the same design costs elsewhere. Each runs the same maths as
-minigrad's contender, from the same weights and data: the W4 chain of small ops,
-and the LSTM or tanh RNN composed in a Python time loop with the input
-projection hoisted out of it (as :mod:`benchmarks.torch_models` does for
-PyTorch). MyGrad records a tape on its tensors, as minigrad does; autograd
-traces a function and differentiates it with ``value_and_grad``.
+minigrad's contender, from the same weights and data: the W4 chain of small ops
+(:func:`benchmarks.bench_overhead.chain`), and the LSTM or tanh RNN composed in
+a Python time loop with the input projection hoisted out of it (as
+:mod:`benchmarks.torch_models` does for PyTorch). MyGrad records a tape on its
+tensors, as minigrad does; autograd traces a function and differentiates it
+with ``value_and_grad``.
 
 Both are optional: :func:`peer_contenders` returns only those installed
 (``pip install mygrad autograd scipy``; autograd's sigmoid, ``expit``, lives in
@@ -31,7 +32,7 @@ def _load(name):
 
 
 class _Ops:
-    """What the composed models need from a framework: ``tanh``, ``sigmoid``, ``stack``."""
+    """What the peers' code needs from a framework: ``tanh``, ``sigmoid``, ``stack``."""
 
     def __init__(self, tanh, sigmoid, stack):
         self.tanh, self.sigmoid, self.stack = tanh, sigmoid, stack
@@ -48,18 +49,6 @@ def _autograd_ops(autograd):
     from autograd.scipy.special import expit
 
     return _Ops(anp.tanh, expit, anp.stack)
-
-
-def chain(ops, x, n_ops):
-    """W4's chain (``* 1.001``, ``+ 0.01``, ``tanh``, repeating) and its sum."""
-    for k in range(n_ops):
-        if k % 3 == 0:
-            x = x * 1.001
-        elif k % 3 == 1:
-            x = x + 0.01
-        else:
-            x = ops.tanh(x)
-    return x.sum()
 
 
 def recurrent_loss(ops, kind, x, w_ih, w_hh, b_ih, b_hh):
