@@ -75,8 +75,9 @@ class Function:
             if type(out) is tuple:
                 return tuple([Tensor(y, backend) for y in out])
             return Tensor(out, backend)
-        # On the tape: its inputs, which need a gradient, and a rank deeper than every
-        # input's, so that the walk meets all of a node's consumers before the node.
+        # On the tape: its inputs (and their arrays, what a first-order backward computes
+        # with), which need a gradient, and a rank deeper than every input's, so that the
+        # walk meets all of a node's consumers before the node.
         fn.inputs = inputs
         fn.arrays = arrays
         fn.needs_input_grad = needs
