@@ -8,10 +8,11 @@ function as one node, the way PyTorch's ``_thnn_fused_lstm_cell`` and Chainer's
 ``lstm`` do: the forward in a few passes over the gate array, the backward from the
 saved gate activations in a few more.
 
-Their first-order backward works on raw arrays. When the backward pass is itself
-recorded (``create_graph=True``) they differentiate their reference composition
-instead, so higher derivatives come from the same primitives as everywhere else;
-the tests check that both paths agree.
+Their first-order backward writes into arrays in place (``out=``, slices of one
+gate array), which no Tensor operation can record. When the backward pass is
+itself recorded (``create_graph=True``) they differentiate their reference
+composition instead, so higher derivatives come from the same primitives as
+everywhere else; the tests check that both paths agree.
 """
 
 from minigrad import autograd
