@@ -61,13 +61,26 @@ class Deferred:
         self.a, self.b = a, b
 
     @staticmethod
-    def total(parts, xp):
-        """The sum of the contributions ``parts`` (all of one kind), as an array."""
-        a = parts[0].a if len(parts) == 1 else xp.concatenate([p.a for p in parts])
+    def total(parts, xp, stacked):
+        """The sum of the contributions ``parts`` (all of one kind), as an array.
+
+        ``stacked`` keeps the factors stacked so far in this walk: a layer's weight and
+        its bias receive the same gradients ``a``, which are then stacked once.
+        """
+        a = _stack([p.a for p in parts], xp, stacked)
         if parts[0].b is None:
             return a.sum(axis=0)
-        b = parts[0].b if len(parts) == 1 else xp.concatenate([p.b for p in parts])
-        return a.T @ b
+        return a.T @ _stack([p.b for p in parts], xp, stacked)
+
+
+def _stack(arrays, xp, stacked):
+    """``arrays`` concatenated along their first axis, once per walk for the same arrays."""
+    if len(arrays) == 1:
+        return arrays[0]
+    key = tuple(map(id, arrays))  # they stay alive in the contributions until the walk ends
+    if key not in stacked:
+        stacked[key] = xp.concatenate(arrays)
+    return stacked[key]
 
 
 def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False):
@@ -141,8 +154,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 if after is not None:
                     push(heap, (-after.rank, next(tiebreak), after))
                 node = pop(heap)[2] if heap else None
+    stacked = {}
     for t, parts in deferred.values():
-        total = Deferred.total(parts, t._backend.xp)
+        total = Deferred.total(parts, t._backend.xp, stacked)
         _to_leaf(t, total, targets, found, owned, None)
     return found
 
