@@ -25,7 +25,7 @@ cycles and is freed by reference counting alone.
 """
 
 from .grad_mode import mode
-from .tensor import Tensor
+from .tensor import Tensor, _operand
 
 
 class Function:
@@ -37,9 +37,15 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on ``inputs`` (Tensors, or Python numbers taken as constants)."""
+        """Run the op on ``inputs``: Tensors, and Python numbers taken as constants.
+
+        Raises
+        ------
+        TypeError
+            If no input is a Tensor, or one is neither a Tensor nor a number.
+        """
         # One pass over the inputs gathers the arrays, the backend, and what recording
-        # needs: this is the path every op takes, forward and backward alike.
+        # needs: every op of a forward pass takes this path.
         backend = None
         arrays = []
         needs = []
@@ -56,9 +62,12 @@ class Function:
                     if t._node is not None and t._node.rank > rank:
                         rank = t._node.rank
                     continue
-            else:
-                arrays.append(t)
+            else:  # a constant: NumPy scalars become Python numbers, anything else is refused
+                arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
             needs.append(False)
+        if backend is None:
+            raise TypeError(f"{_name(cls)}: expected a Tensor operand, got "
+                            f"{', '.join(type(t).__name__ for t in inputs)}")
         fn = object.__new__(cls)
         fn.backend = backend
         try:
@@ -130,6 +139,11 @@ class Function:
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"
 
 
+def _name(cls):
+    """How messages name an op: ``mul`` for :class:`Mul`."""
+    return cls.__name__.lower()
+
+
 def _describe(x):
     return f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
@@ -138,12 +152,12 @@ def _op_error(cls, inputs, err):
     """Rephrase an array library's error so that it names the op and its operands."""
     operands = ", ".join(_describe(x) for x in inputs)
     kind = IndexError if isinstance(err, IndexError) else ValueError
-    return kind(f"{cls.__name__.lower()}: cannot apply to operands ({operands}): {err}")
+    return kind(f"{_name(cls)}: cannot apply to operands ({operands}): {err}")
 
 
 def _mixed_backends(cls, first, second):
     return ValueError(
-        f"{cls.__name__.lower()}: operands live on different backends, {first.name!r} and "
+        f"{_name(cls)}: operands live on different backends, {first.name!r} and "
         f"{second.name!r}; nothing is copied implicitly: move one with "
         f".to({first.name!r}) or .to({second.name!r})"
     )

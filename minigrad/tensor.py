@@ -275,34 +275,34 @@ class Tensor:
     # ---- operators ----------------------------------------------------------------------
 
     def __add__(self, other):
-        return _ops.add(self, _operand(other, "add"))
+        return _ops.add(self, other)
 
     def __radd__(self, other):
-        return _ops.add(_operand(other, "add"), self)
+        return _ops.add(other, self)
 
     def __sub__(self, other):
-        return _ops.sub(self, _operand(other, "sub"))
+        return _ops.sub(self, other)
 
     def __rsub__(self, other):
-        return _ops.sub(_operand(other, "sub"), self)
+        return _ops.sub(other, self)
 
     def __mul__(self, other):
-        return _ops.mul(self, _operand(other, "mul"))
+        return _ops.mul(self, other)
 
     def __rmul__(self, other):
-        return _ops.mul(_operand(other, "mul"), self)
+        return _ops.mul(other, self)
 
     def __truediv__(self, other):
-        return _ops.div(self, _operand(other, "div"))
+        return _ops.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ops.div(_operand(other, "div"), self)
+        return _ops.div(other, self)
 
     def __pow__(self, other):
-        return _ops.pow(self, _operand(other, "pow"))
+        return _ops.pow(self, other)
 
     def __rpow__(self, other):
-        return _ops.pow(_operand(other, "pow"), self)
+        return _ops.pow(other, self)
 
     def __matmul__(self, other):
         return _ops.matmul(self, other)

@@ -169,6 +169,7 @@ def min(x, axis=None, keepdims=False):
 
 def mean(x, axis=None, keepdims=False):
     """Mean of ``x`` over ``axis``. Composite: backward comes from its parts."""
+    _tensor(x, "mean")
     count = math.prod(x.shape[a] for a in normalize_axes(_axis_arg(axis), x.ndim))
     return sum(x, axis, keepdims) / count
 
@@ -203,6 +204,7 @@ def logsumexp(x, axis=None, keepdims=False):
     Tensor
         ``x``'s shape without the reduced axes (or with them at length 1).
     """
+    _tensor(x, "logsumexp")
     shift = x.max(axis=axis, keepdims=True).detach()
     total = (x - shift).exp().sum(axis=axis, keepdims=keepdims)
     return total.log() + (shift if keepdims else shift.reshape(total.shape))
@@ -222,6 +224,7 @@ def log_softmax(x, axis=-1):
     Tensor
         Log-probabilities, of ``x``'s shape.
     """
+    _tensor(x, "log_softmax")
     # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
     # where x - logsumexp(x) would subtract two nearly equal large numbers.
     shifted = x - x.max(axis=axis, keepdims=True).detach()
@@ -244,6 +247,7 @@ def softmax(x, axis=-1):
     Tensor
         Probabilities, of ``x``'s shape.
     """
+    _tensor(x, "softmax")
     e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
     return e / e.sum(axis=axis, keepdims=True)
 

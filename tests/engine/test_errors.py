@@ -132,6 +132,33 @@ def test_operands_that_are_not_numbers(backend):
         mg.ones(2) * "a"
 
 
+@pytest.mark.parametrize("call, words", [
+    (lambda x: mg.tanh(np.ones(2)), ["tanh", "ndarray", "mg.tensor"]),
+    (lambda x: mg.sigmoid([1.0]), ["sigmoid", "list"]),
+    (lambda x: mg.relu(3.0), ["relu", "Tensor operand", "float"]),
+    (lambda x: mg.where(x > 0, x, np.ones(2)), ["where", "ndarray"]),
+    (lambda x: mg.where(x > 0, "a", x), ["where", "str"]),
+    (lambda x: mg.softmax(np.ones(2)), ["softmax", "ndarray"]),
+    (lambda x: mg.log_softmax(np.ones(2)), ["log_softmax", "ndarray"]),
+    (lambda x: mg.logsumexp(np.ones(2)), ["logsumexp", "ndarray"]),
+])
+def test_functions_refuse_what_is_not_a_tensor(backend, call, words):
+    # Every op checks its operands where it records them (Function.apply), so a raw array
+    # passed to a function is refused by name instead of failing deep inside the op.
+    with pytest.raises(TypeError) as info:
+        call(mg.ones(2))
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def test_numpy_scalars_are_taken_as_python_numbers(backend):
+    x = mg.ones(2, requires_grad=True)
+    assert (x * np.float64(2)).dtype == mg.float32
+    assert (np.float64(3) - x).dtype == mg.float32
+    assert mg.where(x > 0, x, np.float64(0)).dtype == mg.float32
+    (x ** np.int64(2)).sum().backward()
+    assert np.allclose(x.grad.numpy(), 2)
+
+
 @pytest.mark.parametrize("fn, kind, words", [
     (lambda x: x.clip(), ValueError, ["clip", "min and max"]),
     (lambda x: mg.where(x, x, x), TypeError, ["boolean", "float32"]),
