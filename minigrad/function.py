@@ -87,9 +87,13 @@ class Function:
         # On the tape: its inputs (and their arrays, what a first-order backward computes
         # with), which need a gradient, and a rank deeper than every input's, so that the
         # walk meets all of a node's consumers before the node.
+        # Tuples, not the lists: CPython recycles small tuples without counting them toward
+        # the garbage collector's threshold, so an op counts only its node and its output.
+        # A recurrent step then rarely starts a collection (each one moves the live graph
+        # towards the oldest generation, which sets off full collections of the whole heap).
         fn.inputs = inputs
-        fn.arrays = arrays
-        fn.needs_input_grad = needs
+        fn.arrays = tuple(arrays)
+        fn.needs_input_grad = tuple(needs)
         fn.rank = rank + 1
         fn.hooks = None
         if type(out) is tuple:
