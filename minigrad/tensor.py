@@ -473,7 +473,7 @@ class Tensor:
 
 
 def _operand(value, op):
-    """Accept a Tensor or a Python number as the other operand of an operator.
+    """Accept a Tensor or a Python number as an operand (of an op, a comparison, a bound).
 
     NumPy scalars become Python numbers: NumPy treats those as weakly typed, so
     ``float32 * 2.0`` stays float32 instead of being promoted to float64.
