@@ -36,7 +36,7 @@ def _peak_rss_mib():
             for line in status:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 2**10
-    except OSError:
+    except OSError:  # no /proc (macOS): the fallback below answers
         pass
     # Elsewhere (macOS, where ru_maxrss counts bytes), the child starts from a clean slate.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
