@@ -24,6 +24,8 @@ A node keeps its inputs but never its outputs, so the graph has no reference
 cycles and is freed by reference counting alone.
 """
 
+import reprlib
+
 from .grad_mode import mode
 from .tensor import Tensor, _operand
 
@@ -79,7 +81,7 @@ class Function:
             else:
                 out = fn.forward(backend.xp, arrays[0])
         except (ValueError, TypeError, IndexError) as err:
-            raise _op_error(cls, inputs, err) from err
+            raise _op_error(cls, inputs, params, err) from err
         if not mode.enabled or True not in needs:
             if type(out) is tuple:
                 return tuple([Tensor(y, backend) for y in out])
@@ -152,11 +154,23 @@ def _describe(x):
     return f"{tuple(x.shape)} {x.dtype}" if isinstance(x, Tensor) else type(x).__name__
 
 
-def _op_error(cls, inputs, err):
-    """Rephrase an array library's error so that it names the op and its operands."""
+def _brief(value):
+    """A short repr of an op's option: index arrays by their shape, not their contents."""
+    if hasattr(value, "shape"):
+        return f"<array of shape {tuple(value.shape)}>"
+    return reprlib.repr(value)
+
+
+def _op_error(cls, inputs, params, err):
+    """Rephrase an array library's error so that it names the op, its operands and options.
+
+    The library's own words follow, but the message does not depend on them: NumPy and
+    CuPy word the same failure differently.
+    """
     operands = ", ".join(_describe(x) for x in inputs)
+    options = "".join(f", {key}={_brief(value)}" for key, value in params.items())
     kind = IndexError if isinstance(err, IndexError) else ValueError
-    return kind(f"{_name(cls)}: cannot apply to operands ({operands}): {err}")
+    return kind(f"{_name(cls)}: cannot apply to operands ({operands}){options}: {err}")
 
 
 def _mixed_backends(cls, first, second):
