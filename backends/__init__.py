@@ -23,7 +23,11 @@ that spells them out):
     The backend's own random generator, so draws stay on the device.
 ``scatter_add(target, index, values)``
     ``target[index] += values`` with repeated indices accumulated (the backward
-    of indexing); NumPy spells it ``numpy.add.at``, CuPy ``cupyx.scatter_add``.
+    of indexing); both NumPy and CuPy spell it ``add.at``.
+``compiles_kernels``, ``kernel(source)``
+    Whether the backend compiles an op's own elementwise kernel
+    (a :class:`~minigrad.backends.base.KernelSource`, CUDA C), and the compiler.
+    Ops whose NumPy form takes several passes run one kernel instead where it does.
 
 The registry
 ------------
@@ -35,13 +39,14 @@ put new tensors (``"numpy"`` unless changed).
 
 import contextlib
 
-from .base import Backend, BackendUnavailableError
+from .base import Backend, BackendUnavailableError, KernelSource
 from .cupy_backend import CuPyBackend
 from .numpy_backend import NumPyBackend
 
 __all__ = [
     "Backend",
     "BackendUnavailableError",
+    "KernelSource",
     "available",
     "default_backend",
     "get",
@@ -53,7 +58,7 @@ __all__ = [
 ]
 
 _REQUIRED = ("name", "xp", "is_native", "to_host", "from_host", "seed", "randn", "rand",
-             "scatter_add")
+             "scatter_add", "compiles_kernels", "kernel")
 
 # Built-in backends are constructed on first use, so CuPy is imported only when asked for.
 _builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}

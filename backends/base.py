@@ -14,6 +14,39 @@ class BackendUnavailableError(RuntimeError):
     """
 
 
+class KernelSource:
+    r"""The source of an elementwise kernel, for backends that compile them (CuPy).
+
+    An op whose NumPy form takes several passes over memory (a sigmoid's backward
+    :math:`\bar y\, y (1 - y)` is three) can carry the same arithmetic as one CUDA C
+    loop body, in the form :class:`cupy.ElementwiseKernel` takes: typed parameters
+    (``T`` stands for the arrays' common dtype; ``raw`` arrays are indexed by hand
+    with the flat index ``i``) and a body run once per element of the non-raw
+    outputs. The op keeps its source beside its NumPy code, and
+    :meth:`Backend.kernel` compiles it once per process.
+
+    Attributes
+    ----------
+    name : str
+        The kernel's name, as profilers show it.
+    inputs, outputs : str
+        Parameter lists: ``"T x, T gy"``, ``"raw T act, T h"``, ``"int32 hidden"``.
+    body : str
+        The CUDA C run for element ``i``.
+    preamble : str
+        Device functions the body calls.
+    """
+
+    __slots__ = ("name", "inputs", "outputs", "body", "preamble")
+
+    def __init__(self, name, inputs, outputs, body, preamble=""):
+        self.name, self.inputs, self.outputs = name, inputs, outputs
+        self.body, self.preamble = body, preamble
+
+    def __repr__(self):
+        return f"<KernelSource {self.name}>"
+
+
 class Backend(abc.ABC):
     """Base class of array backends.
 
@@ -27,10 +60,31 @@ class Backend(abc.ABC):
         The name users pass as ``backend=`` (``"numpy"``, ``"cupy"``).
     xp : module
         The array namespace, with NumPy's functions (``xp.tanh``, ``xp.matmul``...).
+    compiles_kernels : bool
+        Whether :meth:`kernel` works. Where it does not, every op runs its ``xp`` code.
     """
 
     name = None
     xp = None
+    compiles_kernels = False
+
+    def kernel(self, source):
+        """Return the compiled form of the :class:`KernelSource` ``source``, a callable.
+
+        Called with the source's inputs as arrays (and Python numbers for typed
+        scalars), it returns its outputs, allocated like the non-raw inputs, or
+        writes into arrays passed after the inputs. Only backends whose
+        ``compiles_kernels`` is true implement it.
+
+        Parameters
+        ----------
+        source : KernelSource
+
+        Returns
+        -------
+        callable
+        """
+        raise NotImplementedError(f"backend {self.name!r} compiles no kernels")
 
     @abc.abstractmethod
     def is_native(self, obj):

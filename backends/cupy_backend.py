@@ -40,13 +40,12 @@ class CuPyBackend(Backend):
     """Arrays are :class:`cupy.ndarray` on the current CUDA device."""
 
     name = "cupy"
+    compiles_kernels = True
 
     def __init__(self, seed=None):
         cupy = _import_cupy()
-        import cupyx
-
         self.xp = cupy
-        self._cupyx = cupyx
+        self._kernels = {}
         self._rng = cupy.random.default_rng(seed)
 
     def is_native(self, obj):
@@ -67,5 +66,15 @@ class CuPyBackend(Backend):
     def rand(self, shape, dtype):
         return self._rng.random(shape, dtype=dtype)
 
+    def kernel(self, source):
+        # One cupy.ElementwiseKernel per source, made on first use; CuPy compiles it for
+        # each dtype at its first call and keeps the binary in its on-disk cache.
+        compiled = self._kernels.get(source)
+        if compiled is None:
+            compiled = self._kernels[source] = self.xp.ElementwiseKernel(
+                source.inputs, source.outputs, source.body, source.name,
+                preamble=source.preamble)
+        return compiled
+
     def scatter_add(self, target, index, values):
-        self._cupyx.scatter_add(target, index, values)
+        self.xp.add.at(target, index, values)

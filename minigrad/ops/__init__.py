@@ -546,6 +546,8 @@ def _check_cell(op, tensors, blocks):
             f"state's {state.shape[-1]} features), given the state's shape {state.shape}; "
             f"got {input_gates.shape} and {hidden_gates.shape}"
         )
+    if state.dtype.kind != "f":
+        raise TypeError(f"{op}: expected floating-point gates and state, got {state.dtype}")
     if not input_gates.dtype == hidden_gates.dtype == state.dtype:
         raise TypeError(
             f"{op}: expected one dtype for the gates and the state, got "

@@ -7,7 +7,21 @@ broadcasting is undone by the engine, not here.
 
 import math
 
+from minigrad.backends import KernelSource
 from minigrad.function import Function
+from minigrad.grad_mode import mode
+
+# On a GPU every NumPy-style pass over an array is a kernel launch, so the nonlinearities
+# whose NumPy forms take several passes also carry one kernel each (see KernelSource).
+# exp(-x) only overflows to inf for very negative x, where 1 / (1 + inf) is the right 0.
+SIGMOID_DEVICE_FUNCTION = """
+template <typename T> __device__ T minigrad_sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
+"""
+SIGMOID = KernelSource("minigrad_sigmoid", "T x", "T y", "y = minigrad_sigmoid(x)",
+                       preamble=SIGMOID_DEVICE_FUNCTION)
+SIGMOID_GRAD = KernelSource("minigrad_sigmoid_grad", "T y, T gy", "T gx",
+                            "gx = gy * y * (T(1) - y)")
+TANH_GRAD = KernelSource("minigrad_tanh_grad", "T y, T gy", "T gx", "gx = gy * (T(1) - y * y)")
 
 
 class Add(Function):
@@ -154,6 +168,8 @@ class Tanh(Function):
 
     def backward(self, gy):
         y = self.output()
+        if self.backend.compiles_kernels and not mode.enabled:  # raw arrays: one kernel
+            return self.backend.kernel(TANH_GRAD)(y, gy)
         return gy - gy * y * y  # gy (1 - y^2) without a Python scalar, which NumPy adds slowly
 
 
@@ -163,13 +179,17 @@ class Sigmoid(Function):
     __slots__ = ()
 
     def forward(self, xp, x):
-        # tanh form: no overflow in exp(-x) for large negative x.
-        y = xp.tanh(x * 0.5) * 0.5 + 0.5
+        if self.backend.compiles_kernels and x.dtype.kind == "f":
+            y = self.backend.kernel(SIGMOID)(x)
+        else:  # tanh form: no overflow in exp(-x) for large negative x
+            y = xp.tanh(x * 0.5) * 0.5 + 0.5
         self.saved = y
         return y
 
     def backward(self, gy):
         y = self.output()
+        if self.backend.compiles_kernels and not mode.enabled:
+            return self.backend.kernel(SIGMOID_GRAD)(y, gy)
         return gy * (y - y * y)
 
 

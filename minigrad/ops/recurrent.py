@@ -8,6 +8,10 @@ function as one node, the way PyTorch's ``_thnn_fused_lstm_cell`` and Chainer's
 ``lstm`` do: the forward in a few passes over the gate array, the backward from the
 saved gate activations in a few more.
 
+On a backend that compiles kernels (CuPy), the forward and the backward are one
+CUDA kernel each (``LSTM_FORWARD``, ``LSTM_BACKWARD``, ``GRU_FORWARD``,
+``GRU_BACKWARD`` below): on a GPU a step's cost is counted in kernel launches.
+
 Their first-order backward writes into arrays in place (``out=``, slices of one
 gate array), which no Tensor operation can record. When the backward pass is
 itself recorded (``create_graph=True``) they differentiate their reference
@@ -16,8 +20,11 @@ everywhere else; the tests check that both paths agree.
 """
 
 from minigrad import autograd
+from minigrad.backends import KernelSource
 from minigrad.function import Function
 from minigrad.grad_mode import mode
+
+from .elementwise import SIGMOID_DEVICE_FUNCTION
 
 
 def lstm_cell_reference(input_gates, hidden_gates, c):
@@ -49,6 +56,71 @@ def gru_cell_reference(input_gates, hidden_gates, h):
     return h + z * (n - h)
 
 
+# The same updates as CUDA kernels (see KernelSource), for backends that compile them: one
+# launch forward and one backward per step instead of a dozen. A thread owns one (row, col)
+# of the state and reads that column in every gate block of the row. The backward
+# recomputes the gates from the node's inputs, which the tape keeps anyway: on a GPU a
+# few exponentials cost less than allocating and filling arrays to save them in.
+_LSTM_GATES = """
+ptrdiff_t row = i / hidden, col = i % hidden;
+ptrdiff_t k0 = row * 4 * hidden + col, k1 = k0 + hidden, k2 = k1 + hidden, k3 = k2 + hidden;
+T in = minigrad_sigmoid(input_gates[k0] + hidden_gates[k0]);
+T forget = minigrad_sigmoid(input_gates[k1] + hidden_gates[k1]);
+T cand = tanh(input_gates[k2] + hidden_gates[k2]);
+T out = minigrad_sigmoid(input_gates[k3] + hidden_gates[k3]);
+T tanh_c = tanh(forget * c + in * cand);
+"""
+LSTM_FORWARD = KernelSource(
+    "minigrad_lstm_forward",
+    "raw T input_gates, raw T hidden_gates, T c, int32 hidden",
+    "T h_new, T c_new",
+    _LSTM_GATES + "c_new = forget * c + in * cand; h_new = out * tanh_c;",
+    preamble=SIGMOID_DEVICE_FUNCTION,
+)
+LSTM_BACKWARD = KernelSource(
+    "minigrad_lstm_backward",
+    "raw T input_gates, raw T hidden_gates, T c, T gh, T gc, int32 hidden",
+    "raw T grad, T gc_prev",
+    _LSTM_GATES + """
+    T gc_total = gc + gh * out * (T(1) - tanh_c * tanh_c);
+    grad[k0] = gc_total * cand * in * (T(1) - in);
+    grad[k1] = gc_total * c * forget * (T(1) - forget);
+    grad[k2] = gc_total * in * (T(1) - cand * cand);
+    grad[k3] = gh * tanh_c * out * (T(1) - out);
+    gc_prev = gc_total * forget;
+    """,
+    preamble=SIGMOID_DEVICE_FUNCTION,
+)
+_GRU_GATES = """
+ptrdiff_t row = i / hidden, col = i % hidden;
+ptrdiff_t k0 = row * 3 * hidden + col, k1 = k0 + hidden, k2 = k1 + hidden;
+T r = minigrad_sigmoid(input_gates[k0] + hidden_gates[k0]);
+T z = minigrad_sigmoid(input_gates[k1] + hidden_gates[k1]);
+T n = tanh(input_gates[k2] + r * hidden_gates[k2]);
+"""
+GRU_FORWARD = KernelSource(
+    "minigrad_gru_forward",
+    "raw T input_gates, raw T hidden_gates, T h, int32 hidden",
+    "T h_new",
+    _GRU_GATES + "h_new = h + z * (n - h);",
+    preamble=SIGMOID_DEVICE_FUNCTION,
+)
+GRU_BACKWARD = KernelSource(
+    "minigrad_gru_backward",
+    "raw T input_gates, raw T hidden_gates, T h, T gh, int32 hidden",
+    "raw T g_input, raw T g_hidden, T g_h",
+    _GRU_GATES + """
+    T g_n = gh * z * (T(1) - n * n);
+    T g_r = g_n * hidden_gates[k2] * r * (T(1) - r);
+    T g_z = gh * (n - h) * z * (T(1) - z);
+    g_input[k0] = g_r; g_input[k1] = g_z; g_input[k2] = g_n;
+    g_hidden[k0] = g_r; g_hidden[k1] = g_z; g_hidden[k2] = g_n * r;
+    g_h = gh * (T(1) - z);
+    """,
+    preamble=SIGMOID_DEVICE_FUNCTION,
+)
+
+
 def _sigmoid_(xp, a):
     """Overwrite ``a`` with its sigmoid: :class:`~minigrad.ops.elementwise.Sigmoid`'s
     overflow-free tanh form, computed in place in an array the fused op owns."""
@@ -61,7 +133,8 @@ def _sigmoid_(xp, a):
 class FusedLSTMCell(Function):
     r"""``h', c' = lstm_cell_reference(input_gates, hidden_gates, c)`` as one node.
 
-    Saves the four gate activations and :math:`\tanh(c')`. With
+    Saves the four gate activations and :math:`\tanh(c')` (a backend that compiles
+    kernels saves nothing and recomputes them in its backward kernel). With
     :math:`\bar c_{\text{tot}} = \bar c' + \bar h' \odot o \odot (1 - \tanh^2 c')`, the
     gradient of the pre-activations is, block by block,
     :math:`\bar a_i = \bar c_{\text{tot}} \odot g \odot i(1-i)`,
@@ -75,6 +148,8 @@ class FusedLSTMCell(Function):
 
     def forward(self, xp, input_gates, hidden_gates, c):
         hidden = c.shape[-1]
+        if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
+            return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, hidden)
         act = input_gates + hidden_gates
         # One sigmoid over the whole contiguous array is cheaper than three over strided
         # gate views; g's block then gets its tanh from the pre-activation kept aside.
@@ -92,6 +167,8 @@ class FusedLSTMCell(Function):
         if mode.enabled:  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(lstm_cell_reference, self, (gh, gc))
         xp = self.backend.xp
+        if self.backend.compiles_kernels:
+            return self._kernel_backward(xp, gh, gc)
         act, tanh_c = self.saved
         hidden = tanh_c.shape[-1]
         i, f, g, o = (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
@@ -120,11 +197,24 @@ class FusedLSTMCell(Function):
         grad *= slope
         return grad, grad, (gc_total * f if self.needs_input_grad[2] else None)
 
+    def _kernel_backward(self, xp, gh, gc):
+        """The backward above as one kernel, LSTM_BACKWARD."""
+        input_gates, hidden_gates, c = self.operands()
+        # A missing gradient (an output the loss does not use) counts as zero.
+        zero = None if gh is not None and gc is not None else xp.zeros(c.shape, c.dtype)
+        # A kernel takes all its outputs or none, and `grad` is too wide to be allocated
+        # for it: both are allocated here.
+        grad, gc_prev = self.backend.kernel(LSTM_BACKWARD)(
+            input_gates, hidden_gates, c, zero if gh is None else gh, zero if gc is None else gc,
+            c.shape[-1], xp.empty(input_gates.shape, c.dtype), xp.empty(c.shape, c.dtype))
+        return grad, grad, (gc_prev if self.needs_input_grad[2] else None)
+
 
 class FusedGRUCell(Function):
     r"""``h' = gru_cell_reference(input_gates, hidden_gates, h)`` as one node.
 
-    Saves :math:`r, z, n`. With :math:`\bar n_a = \bar h' \odot z \odot (1 - n^2)`:
+    Saves :math:`r, z, n` (recomputed instead where the backend compiles kernels).
+    With :math:`\bar n_a = \bar h' \odot z \odot (1 - n^2)`:
     :math:`\bar a = (\bar r_a, \bar z_a, \bar n_a)` for the input gates and
     :math:`(\bar r_a, \bar z_a, r \odot \bar n_a)` for the hidden ones, where
     :math:`\bar r_a = \bar n_a \odot b_n \odot r(1-r)` and
@@ -136,6 +226,8 @@ class FusedGRUCell(Function):
 
     def forward(self, xp, input_gates, hidden_gates, h):
         hidden = h.shape[-1]
+        if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
+            return self.backend.kernel(GRU_FORWARD)(input_gates, hidden_gates, h, hidden)
         act = input_gates + hidden_gates
         _sigmoid_(xp, act)  # over all three blocks: contiguous, and n's block is redone below
         r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
@@ -152,9 +244,16 @@ class FusedGRUCell(Function):
         if mode.enabled:  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(gru_cell_reference, self, (gh,))
         xp = self.backend.xp
-        act = self.saved
-        _, hidden_gates, h = self.operands()
+        input_gates, hidden_gates, h = self.operands()
         hidden = h.shape[-1]
+        need = self.needs_input_grad
+        if self.backend.compiles_kernels:  # one kernel, GRU_BACKWARD; it takes every output
+            g_input, g_hidden, g_h = self.backend.kernel(GRU_BACKWARD)(
+                input_gates, hidden_gates, h, gh, hidden, xp.empty(input_gates.shape, h.dtype),
+                xp.empty(input_gates.shape, h.dtype), xp.empty(h.shape, h.dtype))
+            return (g_input if need[0] else None), (g_hidden if need[1] else None), (
+                g_h if need[2] else None)
+        act = self.saved
         r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
         g_input = xp.empty_like(act)
         g_r, g_z, g_n = (g_input[..., k * hidden:(k + 1) * hidden] for k in range(3))
@@ -165,7 +264,6 @@ class FusedGRUCell(Function):
         g_z *= gh
         rz = act[..., :2 * hidden]
         g_input[..., :2 * hidden] *= rz - rz * rz  # the sigmoid slopes of r and z at once
-        need = self.needs_input_grad
         g_hidden = None
         if need[1]:
             g_hidden = g_input.copy()

@@ -117,7 +117,30 @@ def test_an_input_passed_twice_gets_both_partial_derivatives(backend):
         assert_close(got, want)
 
 
-def test_float32_stays_float32():
+@pytest.mark.parametrize("name", sorted(CELLS))
+def test_strided_views_give_the_same_values_and_gradients(backend, name):
+    # Gates that are views with gaps and transposes: what a user's own slicing hands over.
+    # A GPU kernel reads them by flat index, which must follow the strides.
+    fused, reference, _, blocks = CELLS[name]
+    rng = np.random.default_rng(1)
+    wide, tall, state = as_leaves([rng.standard_normal((3, 2 * blocks * 2)),
+                                   rng.standard_normal((blocks * 2, 3)),
+                                   rng.standard_normal((2, 3)).T])
+    results = []
+    for function in (fused, reference):
+        loss = sum((o * o).sum() for o in outputs(function(wide[:, ::2], tall.T, state)))
+        results.append([loss, *mg.grad(loss, [wide, tall, state])])
+    for got, want in zip(*results):
+        assert_close(got, want)
+
+
+def test_integer_gates_are_refused():
+    with pytest.raises(TypeError, match="fused_lstm_cell: expected floating-point"):
+        mg.fused_lstm_cell(mg.zeros(1, 4, dtype=mg.int64), mg.zeros(1, 4, dtype=mg.int64),
+                           mg.zeros(1, 1, dtype=mg.int64))
+
+
+def test_float32_stays_float32(backend):
     gates, state = mg.zeros(2, 8, requires_grad=True), mg.zeros(2, 2, requires_grad=True)
     h, c = mg.fused_lstm_cell(gates, gates, state)
     assert h.dtype == c.dtype == mg.float32
