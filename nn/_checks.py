@@ -78,12 +78,14 @@ def index_range(owner, what, indices, stop):
     """Raise unless every element of the integer tensor ``indices`` lies in ``[0, stop)``.
 
     Checked here because CuPy wraps out-of-range indices around instead of raising.
+    On a GPU the check waits for the indices to be computed: one synchronisation per
+    call, before any time loop, in which the two bounds travel to the host together.
     """
     if indices.dtype.kind not in "iu":
         raise TypeError(f"{owner}: expected integer {what}, got dtype {indices.dtype}")
     if indices.size == 0:
         return
-    low, high = int(indices.min()), int(indices.max())
+    low, high = mg.stack([indices.min(), indices.max()]).numpy().tolist()
     if low < 0 or high >= stop:
         raise IndexError(
             f"{owner}: expected {what} in [0, {stop}), got values from {low} to {high}"
