@@ -58,12 +58,23 @@ class Tensor:
 
     @property
     def data(self):
-        """The raw array of this tensor's backend; assigning an array replaces it."""
+        """The raw array of this tensor's backend.
+
+        Assigning an array replaces it; assigning a Tensor takes its array and its backend.
+        """
         return self._data
 
     @data.setter
     def data(self, array):
-        owner = backends.of(array)
+        # Two backends may share an array type (a NumPy variant registered beside NumPy), so
+        # the array's type alone cannot say where it lives: a Tensor brings its backend along,
+        # and an array this tensor's backend owns stays on that backend.
+        if isinstance(array, Tensor):
+            array, owner = array._data, array._backend
+        elif self._backend.is_native(array):
+            owner = self._backend
+        else:
+            owner = backends.of(array)
         if owner is None:
             raise TypeError(
                 "Tensor.data: expected an array of a registered backend, "

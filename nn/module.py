@@ -241,7 +241,7 @@ class Module:
             if new.dtype.kind != "f":
                 raise TypeError(f"Module.to: parameters must stay floating point, got {new.dtype}")
         for parameter, new in moved:
-            parameter.data = new.data
+            parameter.data = new   # a Tensor, so that its backend comes along with its array
             if parameter.grad is not None:
                 parameter.grad = parameter.grad.detach().to(backend=new.backend, dtype=new.dtype)
         return self
@@ -286,14 +286,14 @@ class Module:
         own = dict(self._all_named_parameters())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
-        arrays, mis_shaped = {}, []
+        values, mis_shaped = {}, []
         for name, parameter in own.items():
             if name in state_dict:
                 value = mg.tensor(state_dict[name], dtype=parameter.dtype,
                                   backend=parameter.backend)
                 if value.shape != parameter.shape:
                     mis_shaped.append(f"{name} (expected {parameter.shape}, got {value.shape})")
-                arrays[name] = value.data
+                values[name] = value
         problems = [f"{what}: {', '.join(names)}" for what, names in (
             ("missing keys", missing if strict else []),
             ("unexpected keys", unexpected if strict else []),
@@ -303,8 +303,8 @@ class Module:
             raise ValueError(
                 f"load_state_dict: cannot load into {type(self).__name__}; " + "; ".join(problems)
             )
-        for name, array in arrays.items():
-            own[name].data = array
+        for name, value in values.items():
+            own[name].data = value   # a Tensor, so that the parameter's backend is kept
         return IncompatibleKeys(missing, unexpected)
 
     # ---- printing -----------------------------------------------------------------------------

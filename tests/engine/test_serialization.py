@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import serialization
+from minigrad import nn, serialization
 
 
 def assert_same_tree(loaded, expected):
@@ -62,6 +62,21 @@ def test_round_trip_of_model_and_optimiser_state(backend, tmp_path):
     state = checkpoint()
     mg.save(state, tmp_path / "checkpoint.npz")
     assert_same_tree(mg.load(tmp_path / "checkpoint.npz"), host(state))
+
+
+def test_a_model_saved_on_any_backend_loads_into_a_model_on_any_backend(backend, tmp_path):
+    mg.manual_seed(0)
+    saved = nn.GRU(3, 4, num_layers=2, backend=backend)
+    mg.save({"model": saved.state_dict()}, tmp_path / "c.npz")
+    for target in ("numpy", backend):
+        mg.manual_seed(1)   # other initial values, which loading must overwrite
+        model = nn.GRU(3, 4, num_layers=2, backend=target)
+        params = list(model.parameters())
+        model.load_state_dict(mg.load(tmp_path / "c.npz")["model"])
+        for (name, p), q, same in zip(saved.named_parameters(), model.parameters(), params,
+                                      strict=True):
+            assert q is same and q.backend == target, name   # loaded in place, not moved
+            np.testing.assert_array_equal(q.numpy(), p.numpy(), err_msg=name)
 
 
 def test_arrays_are_readable_with_numpy_alone(tmp_path):
