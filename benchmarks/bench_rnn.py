@@ -1,14 +1,19 @@
-"""W1-W3 and W5: one training step of a recurrent network, minigrad against PyTorch.
+"""W1-W3, W5 and G1-G5: one training step of a recurrent network, minigrad against PyTorch.
 
-Every workload builds the minigrad model from a seed, copies its state dict into
-the PyTorch models, and feeds both the same NumPy data, so that all contenders
-compute the same loss (the table warns if they do not). A training step is what
-a user writes: zero the gradients, forward, loss, backward; no optimiser update,
-so the weights and the loss stay the same from step to step.
+Every workload builds the minigrad model from a seed on the CPU, copies its state
+dict into the PyTorch models, moves every model to the run's device and feeds
+them the same data, so that all contenders compute the same loss (the table
+warns if they do not). A training step is what a user writes: zero the
+gradients, forward, loss, backward; no optimiser update, so the weights and the
+loss stay the same from step to step.
 
-Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``;
-``torch loop``, the same cell from torch primitives in a Python time loop
-(:mod:`benchmarks.torch_models`); ``matmul floor``, NumPy's matrix products alone.
+Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``
+(cuDNN's kernels on the GPU); ``torch loop``, the same cell from torch primitives
+in a Python time loop (:mod:`benchmarks.torch_models`); on the CPU only,
+``matmul floor``, NumPy's matrix products alone, and the NumPy-based peers.
+
+G1-G5 run on the GPU only: sizes at which a GPU is worth using, from an LSTM
+small enough for kernel launches to dominate (G1) to ones where the products do.
 """
 
 from dataclasses import dataclass
@@ -20,7 +25,7 @@ import minigrad as mg
 from minigrad import nn
 
 from . import peer_models
-from .frameworks import load_torch
+from .frameworks import CPU
 from .harness import Contender, Workload
 from .matmul_floor import linear_products, matmul_floor, recurrent_products
 
@@ -69,60 +74,82 @@ def torch_state(kind, model):
     return nn.utils.minigrad_gru_to_torch(state) if kind == "gru" else state
 
 
-def _torch_contenders(build, with_torch):
-    """``torch fused`` and ``torch loop`` steps, or none without torch.
+def _minigrad_contender(model, inputs, loss_fn, device):
+    """minigrad's step, with ``model`` (built on the CPU) and ``inputs`` moved to ``device``."""
+    model.to(device.backend)
+    step = partial(training_step, model, mg.tensor(inputs, backend=device.backend), loss_fn)
+    return Contender("minigrad", device.minigrad_step(step))
+
+
+def _torch_contenders(build, device, with_torch):
+    """``torch fused`` and ``torch loop`` steps on ``device``, or none without a usable torch.
 
     ``build(torch)`` returns the fused model, its composed twin (both holding the
-    minigrad model's weights), the input and the loss function.
+    minigrad model's weights), the input and the loss function, all on the device.
     """
-    torch = load_torch() if with_torch else None
+    torch = device.load_torch() if with_torch else None
     if torch is None:
         return []
     fused, loop, x, loss_fn = build(torch)
-    return [Contender("torch fused", partial(training_step, fused, x, loss_fn)),
-            Contender("torch loop", partial(training_step, loop, x, loss_fn))]
+    return [Contender("torch fused", device.torch_step(partial(training_step, fused, x, loss_fn))),
+            Contender("torch loop", device.torch_step(partial(training_step, loop, x, loss_fn)))]
 
 
-def recurrent_contenders(kind, sizes, seed=0, with_torch=True, with_peers=True):
-    """The contenders of a one-layer recurrent network trained on ``mean(out**2)``."""
+def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_peers=True):
+    """The contenders of a one-layer recurrent network trained on ``mean(out**2)``.
+
+    The NumPy-only rows (the peers, unless ``with_peers`` is false, and the matmul
+    floor) run on the CPU only.
+    """
     mg.manual_seed(seed)
     model = minigrad_layer(kind, sizes)
     shape = (sizes.T, sizes.B, sizes.I)
     x = numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32)
+    # Taken while the weights are still NumPy arrays, before the model moves to the device.
+    state = torch_state(kind, model)
 
     def torch_side(torch):
         from . import torch_models as tm
 
         fused = tm.fused_layer(kind, sizes.I, sizes.H)
-        tm.load_from(fused, torch_state(kind, model))
-        return fused, tm.ComposedRNN(kind, fused), torch.from_numpy(x), mean_square
+        tm.load_from(fused, state)
+        # Moved before the loop is built on it, so that both share the moved parameters.
+        fused.to(device.torch_device)
+        loop = tm.ComposedRNN(kind, fused)
+        return fused, loop, torch.from_numpy(x).to(device.torch_device), mean_square
 
-    products = recurrent_products(GATES[kind], sizes.T, sizes.B, sizes.I, sizes.H)
+    numpy_rows = []
+    if not device.is_gpu:
+        products = recurrent_products(GATES[kind], sizes.T, sizes.B, sizes.I, sizes.H)
+        numpy_rows = [*(_peer_contenders(kind, state, x) if with_peers else []),
+                      Contender("matmul floor", matmul_floor(products, seed))]
     return [
-        Contender("minigrad", partial(training_step, model, mg.tensor(x), mean_square)),
-        *_torch_contenders(torch_side, with_torch),
-        *(_peer_contenders(kind, model, x) if with_peers else []),
-        Contender("matmul floor", matmul_floor(products, seed)),
+        _minigrad_contender(model, x, mean_square, device),
+        *_torch_contenders(torch_side, device, with_torch),
+        *numpy_rows,
     ]
 
 
-def _peer_contenders(kind, model, x):
-    """MyGrad and autograd running the LSTM or RNN cell in a Python loop (if installed)."""
+def _peer_contenders(kind, state, x):
+    """MyGrad and autograd running the LSTM or RNN cell in a Python loop (if installed).
+
+    ``state`` is the model's state dict, as NumPy arrays (the LSTM's and the RNN's
+    read the same in minigrad's and PyTorch's conventions).
+    """
     if kind == "gru":  # the peers' loop covers the LSTM and the tanh RNN
         return []
-    state = model.state_dict()
     weights = [state[f"{name}_l0"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     peers = peer_models.peer_contenders(
         lambda ops, *w: peer_models.recurrent_loss(ops, kind, x, *w), weights)
     return [Contender(name, step) for name, step in peers]
 
 
-def recurrent_workload(key, kind, sizes, targets, **options):
+def recurrent_workload(key, kind, sizes, targets, device=CPU, **options):
     """A workload timing :func:`recurrent_contenders`; ``options`` go to :class:`Workload`."""
     return Workload(
         key=key,
         title=f"{TITLES[kind]}, {sizes}, loss mean(out**2)",
-        setup=lambda: recurrent_contenders(kind, sizes),
+        setup=lambda: recurrent_contenders(kind, sizes, device),
         targets=targets,
         **options,
     )
@@ -149,12 +176,13 @@ def char_lstm(nn, vocab, embed, hidden):
     return CharLSTM()
 
 
-def char_contenders(sizes, vocab, seed=0, with_torch=True):
+def char_contenders(sizes, vocab, device=CPU, seed=0, with_torch=True):
     """W5's contenders: a character-level LSTM, cross-entropy over every step."""
     mg.manual_seed(seed)
     model = char_lstm(nn, vocab, sizes.I, sizes.H)
     rng = numpy.random.default_rng(seed)
     tokens, targets = rng.integers(0, vocab, size=(2, sizes.T, sizes.B))
+    state = model.state_dict()  # NumPy arrays, taken before the model moves to the device
 
     def cross_entropy(functional, flat_targets):
         return lambda logits: functional.cross_entropy(logits.reshape(-1, vocab), flat_targets)
@@ -162,39 +190,77 @@ def char_contenders(sizes, vocab, seed=0, with_torch=True):
     def torch_side(torch):
         from . import torch_models as tm
 
+        def on_device(array):
+            return torch.from_numpy(array).to(device.torch_device)
+
         fused, loop = (char_lstm(torch.nn, vocab, sizes.I, sizes.H) for _ in range(2))
         loop.lstm = tm.ComposedRNN("lstm", loop.lstm)
         for twin in (fused, loop):
-            tm.load_from(twin, model.state_dict())
-        loss_fn = cross_entropy(torch.nn.functional, torch.from_numpy(targets.reshape(-1)))
-        return fused, loop, torch.from_numpy(tokens), loss_fn
+            tm.load_from(twin, state)
+            twin.to(device.torch_device)
+        loss_fn = cross_entropy(torch.nn.functional, on_device(targets.reshape(-1)))
+        return fused, loop, on_device(tokens), loss_fn
 
-    products = (recurrent_products(GATES["lstm"], sizes.T, sizes.B, sizes.I, sizes.H,
-                                   input_grad=True)
-                + linear_products(sizes.T * sizes.B, sizes.H, vocab))
-    loss_fn = cross_entropy(nn.functional, mg.tensor(targets.reshape(-1)))
+    numpy_rows = []
+    if not device.is_gpu:
+        products = (recurrent_products(GATES["lstm"], sizes.T, sizes.B, sizes.I, sizes.H,
+                                       input_grad=True)
+                    + linear_products(sizes.T * sizes.B, sizes.H, vocab))
+        numpy_rows = [Contender("matmul floor", matmul_floor(products, seed))]
+    loss_fn = cross_entropy(nn.functional,
+                            mg.tensor(targets.reshape(-1), backend=device.backend))
     return [
-        Contender("minigrad", partial(training_step, model, mg.tensor(tokens), loss_fn)),
-        *_torch_contenders(torch_side, with_torch),
-        Contender("matmul floor", matmul_floor(products, seed)),
+        _minigrad_contender(model, tokens, loss_fn, device),
+        *_torch_contenders(torch_side, device, with_torch),
+        *numpy_rows,
     ]
 
 
-def workloads(quick=False):
-    """W1, W2, W3 and W5 (tiny sizes with ``quick``)."""
+def workloads(quick=False, device=CPU):
+    """W1, W2, W3 and W5 on ``device`` (tiny sizes with ``quick``).
+
+    Their targets are the CPU goals of issue 6; a GPU run shows the ratios without them.
+    """
     sizes = Sizes(8, 4, 16, 32) if quick else Sizes(64, 32, 128, 256)
     char_sizes, vocab = (Sizes(10, 4, 16, 32), 65) if quick else (Sizes(100, 16, 64, 128), 65)
+
+    def cpu_goals(targets):
+        return {} if device.is_gpu else targets
+
     return [
-        recurrent_workload("W1", "lstm", sizes,
-                           {"torch fused": 1.3, "torch loop": 0.65, **peer_models.TARGETS}),
-        recurrent_workload("W2", "gru", sizes, {"torch fused": 1.0}),
-        recurrent_workload("W3", "rnn", sizes, {"torch fused": 0.8, **peer_models.TARGETS}),
+        recurrent_workload("W1", "lstm", sizes, cpu_goals(
+            {"torch fused": 1.3, "torch loop": 0.65, **peer_models.TARGETS}), device),
+        recurrent_workload("W2", "gru", sizes, cpu_goals({"torch fused": 1.0}), device),
+        recurrent_workload("W3", "rnn", sizes,
+                           cpu_goals({"torch fused": 0.8, **peer_models.TARGETS}), device),
         Workload(
             key="W5",
             title=f"Embedding({vocab}, {char_sizes.I}) -> LSTM({char_sizes.I}, "
                   f"{char_sizes.H}) -> Linear({char_sizes.H}, {vocab}), T={char_sizes.T} "
                   f"B={char_sizes.B}, cross-entropy over all steps",
-            setup=lambda: char_contenders(char_sizes, vocab),
-            targets={"torch loop": 0.5, "torch fused": 2.0},
+            setup=lambda: char_contenders(char_sizes, vocab, device),
+            targets=cpu_goals({"torch loop": 0.5, "torch fused": 2.0}),
         ),
+    ]
+
+
+def gpu_workloads(quick=False, device=CPU):
+    """G1-G5, for a GPU: ``T=100, B=64, I=H`` (tiny sizes with ``quick``).
+
+    Run on any ``device``; the suite lists them on a GPU only. G1 (``H=128``) is
+    small enough for kernel launches to dominate, so it also reports the time per
+    time step. On every one minigrad must beat ``torch loop`` (PyTorch running
+    the same algorithm), and on the H=1024 LSTM come within 3x of cuDNN.
+    """
+    def sizes(hidden):
+        return Sizes(8, 4, hidden // 16, hidden // 16) if quick else Sizes(100, 64, hidden, hidden)
+
+    loop_goal = {"torch loop": 1.0}
+    g1 = sizes(128)
+    return [
+        recurrent_workload("G1", "lstm", g1, loop_goal, device, unit="us/t", per_step=g1.T),
+        recurrent_workload("G2", "lstm", sizes(512), loop_goal, device),
+        recurrent_workload("G3", "lstm", sizes(1024), {**loop_goal, "torch fused": 3.0}, device),
+        recurrent_workload("G4", "gru", sizes(1024), loop_goal, device),
+        recurrent_workload("G5", "rnn", sizes(1024), loop_goal, device),
     ]

@@ -1,6 +1,5 @@
 """Presenting results: the text table and the JSON document."""
 
-from .frameworks import INSTALL_TORCH
 from .harness import BASELINE, Spread
 
 _ROW = "    {:<14}{:>10} {:>19}  {:>11} {:>15}  {}"
@@ -18,20 +17,36 @@ def _verdict(ratio, target):
     return f"<= {target:.2f} {'met' if ratio <= target else 'MISSED'}"
 
 
+def _torch(env):
+    """PyTorch's version and where it runs, or why its columns are missing."""
+    if env["torch"] is None:
+        return env["torch_missing"]
+    if env["torch_device"] == "cpu":
+        return f"torch {env['torch']} (threads: {env['torch_threads']})"
+    return f"torch {env['torch']} on {env['torch_device']} (CUDA {env['torch_cuda']}, TF32 off)"
+
+
 def _header(env, settings):
-    torch = (
-        f"torch {env['torch']} (threads: {env['torch_threads']})" if env["torch"]
-        else "torch not installed: PyTorch columns skipped; to compare, " + INSTALL_TORCH
-    )
     machine = f"Python {env['python']} | {env['machine']}"
     if env["load_average"] is not None:
         machine += f" | load average {env['load_average']:.2f} at the start"
     quick = " | --quick: tiny sizes, no targets" if settings["quick"] else ""
-    peers = ", ".join(f"{name} {version}" if version else f"{name} not installed"
-                      for name, version in env["peers"].items())
-    return [
-        f"minigrad {env['minigrad']} | {torch} | peers: {peers}",
-        f"numpy {env['numpy']} ({env['blas']}, threads: {env['blas_threads']}) | {machine}",
+    numpy = f"numpy {env['numpy']} ({env['blas']}, threads: {env['blas_threads']})"
+    if env["gpu"] is None:
+        peers = ", ".join(f"{name} {version}" if version else f"{name} not installed"
+                          for name, version in env["peers"].items())
+        frameworks = [f"minigrad {env['minigrad']} | {_torch(env)} | peers: {peers}",
+                      f"{numpy} | {machine}"]
+    else:
+        frameworks = [
+            f"minigrad {env['minigrad']} on {env['backend']} | {_torch(env)}",
+            " | ".join([f"GPU: {env['gpu']}",
+                        *(f"{name} {version}" for name, version in env["gpu_libraries"].items()),
+                        numpy, machine]),
+            ("not on the GPU: W6 (host peak memory), the NumPy matmul floor and the "
+             "NumPy-based peers; every step ends by synchronising its device"),
+        ]
+    return frameworks + [
         (f"{settings['rounds']} timed rounds per workload, contenders interleaved A B A B "
          f"after warm-up{quick}"),
         ("time: median over rounds [min - max];  minigrad/it: median over rounds of the "

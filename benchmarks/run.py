@@ -5,6 +5,7 @@ Examples
 ``python -m benchmarks``                      every workload at full size
 ``python -m benchmarks --quick``              tiny sizes, two rounds: a smoke test in seconds
 ``python -m benchmarks --only W1,W4 --rounds 20 --json bench.json``
+``python -m benchmarks --backend cupy``       on an NVIDIA GPU: minigrad on CuPy, torch on CUDA
 """
 
 import argparse
@@ -12,30 +13,43 @@ import json
 import sys
 from pathlib import Path
 
+import minigrad as mg
+
 if __package__ in (None, ""):
     # Run as a file, ``python benchmarks/run.py``: make the package importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import bench_long_unroll, bench_overhead, bench_rnn
-from benchmarks.frameworks import CPUS, environment, set_torch_threads
+from benchmarks.frameworks import CPU, CPUS, DEVICES, device_for, environment, set_torch_threads
 from benchmarks.harness import measure
 from benchmarks.report import format_table, to_json
 
 ROUNDS, QUICK_ROUNDS = 20, 2
 
 
-def all_workloads(quick):
-    """W1 to W6 in order; nothing is built until a workload's setup runs."""
-    workloads = bench_rnn.workloads(quick) + [bench_overhead.workload(quick),
-                                              bench_long_unroll.workload(quick)]
-    return sorted(workloads, key=lambda w: w.key)
+def all_workloads(quick, device=CPU):
+    """The workloads that run on ``device``, in order; nothing is built until a setup runs.
+
+    The CPU runs W1 to W6. A GPU runs W1 to W5 and the GPU-sized G1 to G5; not W6,
+    whose figure is the peak memory of the host process.
+    """
+    workloads = bench_rnn.workloads(quick, device) + [bench_overhead.workload(quick, device)]
+    if device.is_gpu:
+        workloads += bench_rnn.gpu_workloads(quick, device)
+    else:
+        workloads.append(bench_long_unroll.workload(quick))
+    return sorted(workloads, key=lambda w: (w.key[0] != "W", w.key))
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
-        description="Time minigrad against PyTorch (CPU), interleaved in one process.",
+        description="Time minigrad against PyTorch, interleaved in one process, "
+                    "on the CPU or an NVIDIA GPU.",
     )
+    parser.add_argument("--backend", choices=sorted(DEVICES), default="numpy",
+                        help="minigrad's backend: numpy (CPU, torch on cpu; the default) or "
+                             "cupy (NVIDIA GPU, torch on cuda; adds G1-G5, drops W6)")
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes and two rounds: a smoke test that takes seconds")
     parser.add_argument("--only", metavar="W1,W4",
@@ -51,21 +65,36 @@ def parse_args(argv):
     return args
 
 
-def select(workloads, only):
+def select(workloads, only, backend="numpy"):
     """Keep the workloads named in ``only`` ("W1,W4"); all when it is ``None``."""
     if only is None:
         return workloads
     wanted = [key.strip().upper() for key in only.split(",") if key.strip()]
     known = [w.key for w in workloads]
+    if not wanted:
+        raise SystemExit(f"--only: expected workloads such as W1,W4, got {only!r}")
     unknown = [key for key in wanted if key not in known]
     if unknown:
-        raise SystemExit(f"--only: unknown workloads {unknown}; expected some of {known}")
+        raise SystemExit(f"--only: unknown workloads {unknown} with --backend {backend}; "
+                         f"expected some of {known}")
     return [w for w in workloads if w.key in wanted]
+
+
+def device_or_exit(backend):
+    """The device for ``--backend``; exit with one line and status 2 if it cannot run here."""
+    try:
+        return device_for(backend)
+    except mg.BackendUnavailableError as err:
+        # The message already says what is missing and how to fix it; a traceback adds nothing.
+        print(f"--backend {backend}: {' '.join(str(err).split())}",
+              file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def main(argv=None):
     """Run the suite, print the table, write the JSON file if asked; return the JSON dict."""
     args = parse_args(argv)
+    device = device_or_exit(args.backend)  # first: a GPU run without a GPU stops at once
     rounds = args.rounds or (QUICK_ROUNDS if args.quick else ROUNDS)
     set_torch_threads(1 if args.quick else CPUS)
     quick = args.quick
@@ -75,9 +104,9 @@ def main(argv=None):
         "min_sample_s": 0.0 if quick else 0.02, "cooldown_s": 0.0 if quick else 0.2,
     }
     # Before the workloads run, so that the load average is other processes' load.
-    env = environment()
+    env = environment(device)
     results = []
-    for workload in select(all_workloads(args.quick), args.only):
+    for workload in select(all_workloads(args.quick, device), args.only, args.backend):
         print(f"running {workload.key} ...", file=sys.stderr, flush=True)
         results.append(measure(workload, rounds, settings["warmup"], settings["min_sample_s"],
                                settings["cooldown_s"]))
