@@ -23,7 +23,7 @@ class KernelSource:
     (``T`` stands for the arrays' common dtype; ``raw`` arrays are indexed by hand
     with the flat index ``i``) and a body run once per element of the non-raw
     outputs. The op keeps its source beside its NumPy code, and
-    :meth:`Backend.kernel` compiles it once per process.
+    :meth:`~minigrad.backends.Backend.kernel` compiles it once per process.
 
     Attributes
     ----------
@@ -69,7 +69,7 @@ class Backend(abc.ABC):
     compiles_kernels = False
 
     def kernel(self, source):
-        """Return the compiled form of the :class:`KernelSource` ``source``, a callable.
+        """Return the compiled form of the :class:`~minigrad.backends.KernelSource` ``source``, a callable.
 
         Called with the source's inputs as arrays (and Python numbers for typed
         scalars), it returns its outputs, allocated like the non-raw inputs, or
@@ -78,7 +78,7 @@ class Backend(abc.ABC):
 
         Parameters
         ----------
-        source : KernelSource
+        source : minigrad.backends.KernelSource
 
         Returns
         -------
