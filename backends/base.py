@@ -69,7 +69,7 @@ class Backend(abc.ABC):
     compiles_kernels = False
 
     def kernel(self, source):
-        """Return the compiled form of the :class:`~minigrad.backends.KernelSource` ``source``, a callable.
+        """Compile the :class:`~minigrad.backends.KernelSource` ``source`` into a callable.
 
         Called with the source's inputs as arrays (and Python numbers for typed
         scalars), it returns its outputs, allocated like the non-raw inputs, or
