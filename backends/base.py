@@ -84,7 +84,10 @@ class Backend(abc.ABC):
         -------
         callable
         """
-        raise NotImplementedError(f"backend {self.name!r} compiles no kernels")
+        # The protocol's default: ops ask only where compiles_kernels is true.
+        raise NotImplementedError(
+            f"backend {self.name!r} compiles no kernels (its compiles_kernels is False); "
+            "ops run their xp code there instead of calling kernel()")
 
     @abc.abstractmethod
     def is_native(self, obj):

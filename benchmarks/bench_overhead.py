@@ -70,6 +70,5 @@ def workload(quick=False, device=CPU, seed=0):
         setup=setup,
         unit="us/op",
         per_step=n_ops,
-        # Issue 6's goals are CPU goals; a GPU run shows the ratios without them.
-        targets={} if device.is_gpu else {"torch eager": 0.6, **peer_models.TARGETS},
+        targets=device.cpu_goals({"torch eager": 0.6, **peer_models.TARGETS}),
     )

@@ -224,22 +224,19 @@ def workloads(quick=False, device=CPU):
     sizes = Sizes(8, 4, 16, 32) if quick else Sizes(64, 32, 128, 256)
     char_sizes, vocab = (Sizes(10, 4, 16, 32), 65) if quick else (Sizes(100, 16, 64, 128), 65)
 
-    def cpu_goals(targets):
-        return {} if device.is_gpu else targets
-
     return [
-        recurrent_workload("W1", "lstm", sizes, cpu_goals(
+        recurrent_workload("W1", "lstm", sizes, device.cpu_goals(
             {"torch fused": 1.3, "torch loop": 0.65, **peer_models.TARGETS}), device),
-        recurrent_workload("W2", "gru", sizes, cpu_goals({"torch fused": 1.0}), device),
+        recurrent_workload("W2", "gru", sizes, device.cpu_goals({"torch fused": 1.0}), device),
         recurrent_workload("W3", "rnn", sizes,
-                           cpu_goals({"torch fused": 0.8, **peer_models.TARGETS}), device),
+                           device.cpu_goals({"torch fused": 0.8, **peer_models.TARGETS}), device),
         Workload(
             key="W5",
             title=f"Embedding({vocab}, {char_sizes.I}) -> LSTM({char_sizes.I}, "
                   f"{char_sizes.H}) -> Linear({char_sizes.H}, {vocab}), T={char_sizes.T} "
                   f"B={char_sizes.B}, cross-entropy over all steps",
             setup=lambda: char_contenders(char_sizes, vocab, device),
-            targets=cpu_goals({"torch loop": 0.5, "torch fused": 2.0}),
+            targets=device.cpu_goals({"torch loop": 0.5, "torch fused": 2.0}),
         ),
     ]
 
