@@ -9,8 +9,10 @@ loss stay the same from step to step.
 
 Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``
 (cuDNN's kernels on the GPU); ``torch loop``, the same cell from torch primitives
-in a Python time loop (:mod:`benchmarks.torch_models`); on the CPU only,
-``matmul floor``, NumPy's matrix products alone, and the NumPy-based peers.
+in a Python time loop (:mod:`benchmarks.torch_models`); on the CPU only, the
+NumPy-based peers, ``numpy by hand`` (W1-W3: the step written in NumPy without an
+engine, :mod:`benchmarks.numpy_by_hand`) and ``matmul floor``, NumPy's matrix
+products alone.
 
 G1-G5 run on the GPU only: sizes at which a GPU is worth using, from an LSTM
 small enough for kernel launches to dominate (G1) to ones where the products do.
@@ -28,8 +30,10 @@ from . import peer_models
 from .frameworks import CPU
 from .harness import Contender, Workload
 from .matmul_floor import linear_products, matmul_floor, recurrent_products
+from .numpy_by_hand import training_step as numpy_training_step
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+PARAMETER_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 TITLES = {"lstm": "nn.LSTM", "gru": "nn.GRU (reset_after=True, PyTorch's form)",
           "rnn": "nn.RNN (tanh)"}
 
@@ -98,14 +102,15 @@ def _torch_contenders(build, device, with_torch):
 def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_peers=True):
     """The contenders of a one-layer recurrent network trained on ``mean(out**2)``.
 
-    The NumPy-only rows (the peers, unless ``with_peers`` is false, and the matmul
-    floor) run on the CPU only.
+    The NumPy-only rows (the peers, unless ``with_peers`` is false, the step written
+    by hand in NumPy, and the matmul floor) run on the CPU only.
     """
     mg.manual_seed(seed)
     model = minigrad_layer(kind, sizes)
     shape = (sizes.T, sizes.B, sizes.I)
     x = numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32)
     # Taken while the weights are still NumPy arrays, before the model moves to the device.
+    weights = [model.state_dict()[f"{name}_l0"] for name in PARAMETER_NAMES]
     state = torch_state(kind, model)
 
     def torch_side(torch):
@@ -121,7 +126,9 @@ def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_
     numpy_rows = []
     if not device.is_gpu:
         products = recurrent_products(GATES[kind], sizes.T, sizes.B, sizes.I, sizes.H)
-        numpy_rows = [*(_peer_contenders(kind, state, x) if with_peers else []),
+        numpy_rows = [*(_peer_contenders(kind, weights, x) if with_peers else []),
+                      Contender("numpy by hand",
+                                lambda: numpy_training_step(kind, x, *weights)[0]),
                       Contender("matmul floor", matmul_floor(products, seed))]
     return [
         _minigrad_contender(model, x, mean_square, device),
@@ -130,15 +137,13 @@ def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_
     ]
 
 
-def _peer_contenders(kind, state, x):
+def _peer_contenders(kind, weights, x):
     """MyGrad and autograd running the LSTM or RNN cell in a Python loop (if installed).
 
-    ``state`` is the model's state dict, as NumPy arrays (the LSTM's and the RNN's
-    read the same in minigrad's and PyTorch's conventions).
+    ``weights`` are the layer's four parameters as NumPy arrays.
     """
     if kind == "gru":  # the peers' loop covers the LSTM and the tanh RNN
         return []
-    weights = [state[f"{name}_l0"] for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     peers = peer_models.peer_contenders(
         lambda ops, *w: peer_models.recurrent_loss(ops, kind, x, *w), weights)
     return [Contender(name, step) for name, step in peers]

@@ -29,7 +29,9 @@ def recurrent_products(gates, steps, batch, inputs, hidden, input_grad=False):
         (rows, inputs, width, 1),  # forward: the input projection of all steps at once
         (batch, hidden, width, steps),  # forward: h[t-1] @ W_hh.T at every step
         (width, rows, inputs, 1),  # backward: the gradient of W_ih, all steps at once
-        (width, batch, hidden, steps),  # backward: the gradient of W_hh, step by step
+        # backward: the gradient of W_hh, all steps at once too: it only waits for the
+        # gradients of every step, so one product of their stack serves (autograd.Deferred)
+        (width, rows, hidden, 1),
         # backward: the gradient of h[t-1]; the initial state needs none
         (batch, width, hidden, steps - 1),
     ]

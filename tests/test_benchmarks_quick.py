@@ -37,12 +37,16 @@ def run_quick(monkeypatch, tmp_path, capsys):
 
 # The workloads where MyGrad and autograd run too: the LSTM, the tanh RNN and W4's chain.
 PEER_WORKLOADS = {"W1", "W3", "W4", "W6"}
+# The one-layer networks on mean(out**2), which also run written by hand in NumPy.
+BY_HAND_WORKLOADS = {"W1", "W2", "W3", "W6"}
 
 
 def expected_contenders(key, torch_names, peers):
     """The rows of workload ``key``, in order, given the torch rows and the installed peers."""
     return ["minigrad", *torch_names["W4" if key == "W4" else "rnn"],
-            *(peers if key in PEER_WORKLOADS else []), *([] if key == "W4" else ["matmul floor"])]
+            *(peers if key in PEER_WORKLOADS else []),
+            *(["numpy by hand"] if key in BY_HAND_WORKLOADS else []),
+            *([] if key == "W4" else ["matmul floor"])]
 
 
 def check_structure(table, report, torch_names):

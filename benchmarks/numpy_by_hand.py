@@ -1,0 +1,172 @@
+"""W1-W3's training step written by hand in NumPy: no engine, no tape, no nodes.
+
+A person who knows the cell's derivatives writes the forward loop, keeps what the
+backward needs in preallocated arrays, and writes BPTT as a second loop. It uses
+the tricks minigrad's engine uses (the input projection of all steps as one
+product, the weight gradients as one product each after the time loop, one
+sigmoid over the gate array) and none of an engine's costs. That makes it the
+reference point for an engine built on NumPy: where minigrad stays close to it,
+the rest of the distance to PyTorch is NumPy's (its BLAS and its passes over
+arrays), not the engine's.
+
+:func:`training_step` returns the loss and the gradients, so that tests check it
+against minigrad: a reference that computed something else would prove nothing.
+"""
+
+import numpy
+
+
+def _sigmoid_(a):
+    """Overwrite ``a`` with its sigmoid, through ``tanh`` (no overflow, fewer passes)."""
+    a *= 0.5
+    numpy.tanh(a, out=a)
+    a *= 0.5
+    a += 0.5
+
+
+def _blocks(array, count):
+    """The ``count`` gate blocks of ``array`` along its last axis, as views."""
+    return numpy.split(array, count, axis=-1)
+
+
+class _RNN:
+    """``h' = tanh(a)``, with ``a`` the sum of both gate projections."""
+
+    def __init__(self, hs, h_gates):
+        self.hs = hs
+
+    def forward(self, t, x_gates, h_gates):
+        h = self.hs[t + 1]
+        numpy.add(x_gates, h_gates, out=h)
+        numpy.tanh(h, out=h)
+
+    def backward(self, t, g_h, g_x_gates, g_h_gates):
+        h = self.hs[t + 1]
+        numpy.multiply(h, h, out=g_x_gates)
+        numpy.subtract(1, g_x_gates, out=g_x_gates)
+        g_x_gates *= g_h  # the same array serves W_ih and W_hh: both add into a
+        return None  # h reaches h' only through W_hh
+
+
+class _LSTM:
+    """Gate blocks ``(i, f, g, o)``: ``c' = f c + i g``, ``h' = o tanh(c')``."""
+
+    def __init__(self, hs, h_gates):
+        self.hs = hs
+        self.cs = numpy.zeros_like(hs)  # cs[t]: the cell state before step t
+        self.act = numpy.empty_like(h_gates)  # the gate activations of every step
+        self.tanh_c = numpy.empty_like(hs[1:])
+        self.g_c = numpy.zeros_like(hs[0])  # dL/dc, carried back in time
+
+    def forward(self, t, x_gates, h_gates):
+        act = self.act[t]
+        numpy.add(x_gates, h_gates, out=act)
+        i, f, g, o = _blocks(act, 4)
+        tanh_g = numpy.tanh(g)
+        _sigmoid_(act)
+        g[...] = tanh_g
+        c = self.cs[t + 1]
+        numpy.multiply(f, self.cs[t], out=c)
+        c += i * g
+        numpy.tanh(c, out=self.tanh_c[t])
+        numpy.multiply(o, self.tanh_c[t], out=self.hs[t + 1])
+
+    def backward(self, t, g_h, g_x_gates, g_h_gates):
+        i, f, g, o = _blocks(self.act[t], 4)
+        tanh_c = self.tanh_c[t]
+        g_c = self.g_c + g_h * o * (1 - tanh_c * tanh_c)
+        g_i, g_f, g_g, g_o = _blocks(g_x_gates, 4)
+        numpy.multiply(g_h * tanh_c, o * (1 - o), out=g_o)
+        numpy.multiply(g_c * g, i * (1 - i), out=g_i)
+        numpy.multiply(g_c * self.cs[t], f * (1 - f), out=g_f)
+        numpy.multiply(g_c * i, 1 - g * g, out=g_g)
+        self.g_c = g_c * f
+        return None  # h reaches h' only through W_hh (c carries its own gradient)
+
+
+class _GRU:
+    """Gate blocks ``(r, z, n)``, reset after the product (PyTorch's form), minigrad's ``z``.
+
+    ``n = tanh(a_n + r h_n)`` with ``h_n`` the ``n`` block of the hidden projection, and
+    ``h' = h + z (n - h)``.
+    """
+
+    def __init__(self, hs, h_gates):
+        self.hs = hs
+        self.h_n = _blocks(h_gates, 3)[2]  # W_hn h + b_hn of every step, which r scales
+        self.act = numpy.empty_like(h_gates)
+
+    def forward(self, t, x_gates, h_gates):
+        act = self.act[t]
+        numpy.add(x_gates, h_gates, out=act)
+        _sigmoid_(act)  # r and z; n's block is computed again below
+        r, z, n = _blocks(act, 3)
+        numpy.multiply(r, self.h_n[t], out=n)
+        n += _blocks(x_gates, 3)[2]
+        numpy.tanh(n, out=n)
+        h = self.hs[t]
+        numpy.multiply(z, n - h, out=self.hs[t + 1])
+        self.hs[t + 1] += h
+
+    def backward(self, t, g_h, g_x_gates, g_h_gates):
+        r, z, n = _blocks(self.act[t], 3)
+        g_r, g_z, g_n = _blocks(g_x_gates, 3)
+        numpy.multiply(g_h * z, 1 - n * n, out=g_n)
+        numpy.multiply(g_n * self.h_n[t], r * (1 - r), out=g_r)
+        numpy.multiply(g_h * (n - self.hs[t]), z * (1 - z), out=g_z)
+        g_h_gates[...] = g_x_gates
+        _blocks(g_h_gates, 3)[2][...] *= r
+        return g_h * (1 - z)  # h also enters h' directly, not only through W_hh
+
+
+CELLS = {"rnn": _RNN, "lstm": _LSTM, "gru": _GRU}
+
+
+def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
+    """Forward and BPTT of one layer of ``kind`` on ``loss = mean(out**2)``, from zero state.
+
+    Parameters
+    ----------
+    kind : {"rnn", "lstm", "gru"}
+        A tanh RNN, an LSTM, or a GRU with ``reset_after=True``.
+    x : numpy.ndarray
+        The input sequence, ``(T, B, I)``.
+    w_ih, w_hh, b_ih, b_hh : numpy.ndarray
+        The layer's parameters in PyTorch's layout (minigrad's ``z`` for the GRU).
+
+    Returns
+    -------
+    loss : numpy.floating
+    grads : tuple of numpy.ndarray
+        The gradients of ``w_ih``, ``w_hh``, ``b_ih`` and ``b_hh``.
+    """
+    steps, batch, features = x.shape
+    hidden = w_hh.shape[1]
+    width = w_hh.shape[0]
+    hs = numpy.zeros((steps + 1, batch, hidden), x.dtype)  # hs[t]: the state before step t
+    flat_x = x.reshape(steps * batch, features)
+    x_gates = (flat_x @ w_ih.T + b_ih).reshape(steps, batch, width)
+    h_gates = numpy.empty_like(x_gates)
+    cell = CELLS[kind](hs, h_gates)
+    for t in range(steps):
+        numpy.matmul(hs[t], w_hh.T, out=h_gates[t])
+        h_gates[t] += b_hh
+        cell.forward(t, x_gates[t], h_gates[t])
+
+    out = hs[1:]
+    loss = (out * out).mean()
+    g_out = out * (2 / out.size)
+    g_x_gates = numpy.empty_like(x_gates)
+    # The RNN and the LSTM add both projections before anything else: one gradient serves both.
+    g_h_gates = numpy.empty_like(x_gates) if kind == "gru" else g_x_gates
+    g_h = g_out[-1]  # dL/dh after step t, from the loss and from the steps after t
+    for t in reversed(range(steps)):
+        direct = cell.backward(t, g_h, g_x_gates[t], g_h_gates[t])
+        if t:
+            g_h = g_out[t - 1] + g_h_gates[t] @ w_hh
+            if direct is not None:
+                g_h += direct
+    rows = steps * batch
+    g_x_flat, g_h_flat = g_x_gates.reshape(rows, width), g_h_gates.reshape(rows, width)
+    return loss, (g_x_flat.T @ flat_x, g_h_flat.T @ hs[:-1].reshape(rows, hidden),
+                  g_x_flat.sum(axis=0), g_h_flat.sum(axis=0))
