@@ -45,7 +45,6 @@ class _RNN:
         numpy.multiply(h, h, out=g_x_gates)
         numpy.subtract(1, g_x_gates, out=g_x_gates)
         g_x_gates *= g_h  # the same array serves W_ih and W_hh: both add into a
-        return None  # h reaches h' only through W_hh
 
 
 class _LSTM:
@@ -81,7 +80,6 @@ class _LSTM:
         numpy.multiply(g_c * self.cs[t], f * (1 - f), out=g_f)
         numpy.multiply(g_c * i, 1 - g * g, out=g_g)
         self.g_c = g_c * f
-        return None  # h reaches h' only through W_hh (c carries its own gradient)
 
 
 class _GRU:
@@ -161,6 +159,7 @@ def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
     g_h_gates = numpy.empty_like(x_gates) if kind == "gru" else g_x_gates
     g_h = g_out[-1]  # dL/dh after step t, from the loss and from the steps after t
     for t in reversed(range(steps)):
+        # Only the GRU's h reaches h' other than through W_hh: its backward returns that part.
         direct = cell.backward(t, g_h, g_x_gates[t], g_h_gates[t])
         if t:
             g_h = g_out[t - 1] + g_h_gates[t] @ w_hh
