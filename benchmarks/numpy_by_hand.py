@@ -1,4 +1,4 @@
-"""W1-W3's training step written by hand in NumPy: no engine, no tape, no nodes.
+"""The recurrent workloads' step (W1-W3, W6) written by hand in NumPy: no engine, no tape.
 
 A person who knows the cell's derivatives writes the forward loop, keeps what the
 backward needs in preallocated arrays, and writes BPTT as a second loop. It uses
@@ -11,6 +11,13 @@ arrays), not the engine's.
 
 :func:`training_step` returns the loss and the gradients, so that tests check it
 against minigrad: a reference that computed something else would prove nothing.
+
+Each cell class holds the arrays its backward needs, for every step. Its
+``forward(t, x_gates, h_gates)`` writes the state after step ``t`` into ``hs[t + 1]``;
+its ``backward(t, g_h, g_x_gates, g_h_gates)`` writes the gradients of both gate
+projections of step ``t`` (the RNN and the LSTM pass one array for both) and
+returns the part of the previous state's gradient that does not go through
+``W_hh``, where there is one.
 """
 
 import numpy
@@ -139,8 +146,7 @@ def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
         The gradients of ``w_ih``, ``w_hh``, ``b_ih`` and ``b_hh``.
     """
     steps, batch, features = x.shape
-    hidden = w_hh.shape[1]
-    width = w_hh.shape[0]
+    width, hidden = w_hh.shape  # width: the gate blocks stacked, 4H for an LSTM
     hs = numpy.zeros((steps + 1, batch, hidden), x.dtype)  # hs[t]: the state before step t
     flat_x = x.reshape(steps * batch, features)
     x_gates = (flat_x @ w_ih.T + b_ih).reshape(steps, batch, width)
