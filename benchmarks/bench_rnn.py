@@ -10,8 +10,8 @@ loss stay the same from step to step.
 Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``
 (cuDNN's kernels on the GPU); ``torch loop``, the same cell from torch primitives
 in a Python time loop (:mod:`benchmarks.torch_models`); on the CPU only, the
-NumPy-based peers, ``numpy by hand`` (W1-W3: the step written in NumPy without an
-engine, :mod:`benchmarks.numpy_by_hand`) and ``matmul floor``, NumPy's matrix
+NumPy-based peers, ``numpy by hand`` (W1-W3 and W6: the step written in NumPy without
+an engine, :mod:`benchmarks.numpy_by_hand`) and ``matmul floor``, NumPy's matrix
 products alone.
 
 G1-G5 run on the GPU only: sizes at which a GPU is worth using, from an LSTM
@@ -110,7 +110,8 @@ def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_
     shape = (sizes.T, sizes.B, sizes.I)
     x = numpy.random.default_rng(seed).standard_normal(shape, dtype=numpy.float32)
     # Taken while the weights are still NumPy arrays, before the model moves to the device.
-    weights = [model.state_dict()[f"{name}_l0"] for name in PARAMETER_NAMES]
+    arrays = model.state_dict()
+    weights = [arrays[f"{name}_l0"] for name in PARAMETER_NAMES]
     state = torch_state(kind, model)
 
     def torch_side(torch):
