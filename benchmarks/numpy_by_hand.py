@@ -15,7 +15,7 @@ against minigrad: a reference that computed something else would prove nothing.
 Each cell class holds the arrays its backward needs, for every step. Its
 ``forward(t, x_gates, h_gates)`` writes the state after step ``t`` into ``hs[t + 1]``;
 its ``backward(t, g_h, g_x_gates, g_h_gates)`` writes the gradients of both gate
-projections of step ``t`` (the RNN and the LSTM pass one array for both) and
+projections of step ``t`` (one array for both unless ``splits_gate_grads``) and
 returns the part of the previous state's gradient that does not go through
 ``W_hh``, where there is one.
 """
@@ -39,6 +39,9 @@ def _blocks(array, count):
 class _RNN:
     """``h' = tanh(a)``, with ``a`` the sum of both gate projections."""
 
+    # Both projections are added before anything else, so one gradient serves both.
+    splits_gate_grads = False
+
     def __init__(self, hs, h_gates):
         self.hs = hs
 
@@ -56,6 +59,8 @@ class _RNN:
 
 class _LSTM:
     """Gate blocks ``(i, f, g, o)``: ``c' = f c + i g``, ``h' = o tanh(c')``."""
+
+    splits_gate_grads = False
 
     def __init__(self, hs, h_gates):
         self.hs = hs
@@ -95,6 +100,8 @@ class _GRU:
     ``n = tanh(a_n + r h_n)`` with ``h_n`` the ``n`` block of the hidden projection, and
     ``h' = h + z (n - h)``.
     """
+
+    splits_gate_grads = True  # r scales only the hidden projection's n block
 
     def __init__(self, hs, h_gates):
         self.hs = hs
@@ -161,8 +168,7 @@ def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
     loss = (out * out).mean()
     g_out = out * (2 / out.size)
     g_x_gates = numpy.empty_like(x_gates)
-    # The RNN and the LSTM add both projections before anything else: one gradient serves both.
-    g_h_gates = numpy.empty_like(x_gates) if kind == "gru" else g_x_gates
+    g_h_gates = numpy.empty_like(x_gates) if cell.splits_gate_grads else g_x_gates
     g_h = g_out[-1]  # dL/dh after step t, from the loss and from the steps after t
     for t in reversed(range(steps)):
         # Only the GRU's h reaches h' other than through W_hh: its backward returns that part.
