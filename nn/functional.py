@@ -32,7 +32,8 @@ def linear(x, weight, bias=None):
     weight : Tensor
         Shape ``(out_features, in_features)``.
     bias : Tensor, optional
-        Shape ``(out_features,)``.
+        Shape ``(out_features,)``; for a 2-D ``x`` also ``(N, out_features)``, one row
+        per row of ``x`` (see :func:`minigrad.linear`).
 
     Returns
     -------

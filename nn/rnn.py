@@ -44,7 +44,7 @@ def unroll(cell, x, steps, state, reverse=False):
     # The input projection does not depend on the state, so it leaves the sequential loop:
     # one large matrix product for all steps, instead of T small ones inside it. One split
     # node then hands each step its rows (and its backward is a single concat).
-    x_proj = mg.split(F.linear(x, cell.weight_ih, cell.bias_ih), steps, axis=0)
+    x_proj = mg.split(cell.input_projection(x), steps, axis=0)
     hs = [None] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
         state = cell.step(x_proj[t], state)

@@ -81,7 +81,7 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         if not batched:  # one sequence: computed as a batch of one, squeezed at the end
             x = x.reshape(1, -1)
         state = self._batched_state(state, x.shape[0], batched)
-        new_state = self.step(F.linear(x, self.weight_ih, self.bias_ih), state)
+        new_state = self.step(self.input_projection(x), state)
         if batched:
             return new_state
         return self.pack([part.reshape(-1) for part in self.unpack(new_state)])
@@ -94,9 +94,27 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
                             self.weight_hh.dtype)
         return self.pack(parts if batched else [part.reshape(1, -1) for part in parts])
 
+    def input_projection(self, x):
+        r"""What :meth:`step` takes of the input: :math:`W_{ih} x + b_{ih}`, for any rows.
+
+        It does not depend on the state, so a sequence layer computes it for all time
+        steps at once, as one matrix product.
+
+        Parameters
+        ----------
+        x : Tensor
+            ``(N, input_size)``.
+
+        Returns
+        -------
+        Tensor
+            ``(N, num_chunks * hidden_size)``.
+        """
+        return F.linear(x, self.weight_ih, self.bias_ih)
+
     @abc.abstractmethod
     def step(self, x_proj, state):
-        r"""The cell equations, given the input projection ``x_proj`` :math:`= W_{ih} x + b_{ih}`.
+        r"""The cell equations, given the input's projection (:meth:`input_projection`).
 
         Parameters
         ----------
@@ -201,8 +219,18 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
         self.nonlinearity = nonlinearity
 
+    def input_projection(self, x):
+        r""":math:`W_{ih} x + b_{ih} + b_{hh}`: both biases, since they add up anyway.
+
+        Added once for all steps here, they leave :meth:`step` one :func:`~minigrad.linear`
+        node, :math:`W_{hh} h` plus this projection as its addend, before the nonlinearity.
+        """
+        if not self.bias:
+            return F.linear(x, self.weight_ih)
+        return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
+
     def step(self, x_proj, h):
-        pre_activation = x_proj + F.linear(h, self.weight_hh, self.bias_hh)
+        pre_activation = F.linear(h, self.weight_hh, x_proj)
         return pre_activation.tanh() if self.nonlinearity == "tanh" else pre_activation.relu()
 
     def extra_repr(self):

@@ -311,7 +311,8 @@ def linear(x, weight, bias=None):
     weight : Tensor
         ``(out_features, in_features)``, PyTorch's layout.
     bias : Tensor, optional
-        ``(out_features,)``.
+        ``(out_features,)``, added to every row; or ``(N, out_features)``, one row per
+        row of ``x`` (a recurrent step adds its input projection so, in the same node).
 
     Returns
     -------
@@ -322,7 +323,7 @@ def linear(x, weight, bias=None):
     ------
     ValueError
         If ``x`` or ``weight`` is not 2-D, the feature sizes differ (naming both shapes),
-        or ``bias`` is not ``(out_features,)``.
+        or ``bias`` is neither ``(out_features,)`` nor ``(N, out_features)``.
     """
     _tensor(x, "linear")
     _tensor(weight, "linear")
@@ -333,9 +334,11 @@ def linear(x, weight, bias=None):
         )
     if bias is None:
         return Linear.apply(x, weight)
-    if _tensor(bias, "linear").shape != weight.shape[:1]:
+    out_features = weight.shape[0]
+    if _tensor(bias, "linear").shape not in ((out_features,), (x.shape[0], out_features)):
         raise ValueError(
-            f"linear: expected a bias of shape {weight.shape[:1]} (out,), got {bias.shape}"
+            f"linear: expected a bias of shape {(out_features,)} (out,) or "
+            f"{(x.shape[0], out_features)} (N, out), got {bias.shape}"
         )
     return Linear.apply(x, weight, bias)
 

@@ -29,14 +29,15 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    r"""``y = x @ w.T + b``, the affine map of a layer, for a 2-D ``x``, as one node.
+    r"""``y = x @ w.T + b`` for a 2-D ``x``, as one node: a layer's affine map, or a recurrent step.
 
-    :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`,
-    :math:`\bar b = \sum_{\text{rows}} \bar y`. Three nodes (transpose, matmul, add)
-    would do; one keeps a recurrent step short, and :math:`\bar y^\top x` comes out
-    already in the weight's ``(out, in)`` layout. In a first-order backward pass, a
-    leaf weight and bias get :class:`~minigrad.autograd.Deferred` factors rather than
-    products.
+    ``b`` is a bias ``(out,)``, added to every row, or an addend ``(N, out)`` of the
+    result's shape: a recurrent step adds its precomputed input projection this way.
+    :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`, :math:`\bar b = \bar y`,
+    summed over the rows for a bias. Three nodes (transpose, matmul, add) would do; one
+    keeps a recurrent step short, and :math:`\bar y^\top x` comes out already in the
+    weight's ``(out, in)`` layout. In a first-order backward pass, a leaf weight and
+    bias get :class:`~minigrad.autograd.Deferred` factors rather than products.
     """
 
     __slots__ = ()
@@ -58,7 +59,9 @@ class Linear(Function):
         if need[1]:
             gw = autograd.Deferred(gy, x) if defer and self.inputs[1]._node is None else gy.T @ x
         if len(need) == 3 and need[2]:  # two inputs when there is no bias
-            gb = autograd.Deferred(gy) if defer and self.inputs[2]._node is None else gy.sum(0)
+            b = self.inputs[2]
+            # The walk sums gy over the rows for a bias (it undoes broadcasting).
+            gb = autograd.Deferred(gy) if defer and b._node is None and b.ndim == 1 else gy
         return gx, gw, gb
 
 

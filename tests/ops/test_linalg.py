@@ -51,14 +51,23 @@ def test_big_matmul_along_a_random_direction(backend):
 
 
 @given(n=st.integers(1, MAX_SIDE), i=st.integers(1, MAX_SIDE), o=st.integers(1, MAX_SIDE),
-       bias=st.booleans(), data=st.data())
-def test_linear(backend, n, i, o, bias, data):
+       bias=st.sampled_from([None, "row", "full"]), computed=st.booleans(), data=st.data())
+def test_linear(backend, n, i, o, bias, computed, data):
+    """With a bias added to every row or a full (N, out) addend, as a leaf or computed.
+
+    A leaf's weight and bias gradients take the deferred path of the walk; a computed
+    bias's gradient is summed over the rows by the walk's unbroadcast instead.
+    """
     x, w = data.draw(arrays((n, i))), data.draw(arrays((o, i)))
-    if bias:
-        b = data.draw(arrays((o,)))
-        check_op(mg.linear, x, w, b, ref=lambda x, w, b: x @ w.T + b)
-    else:
+    if bias is None:
         check_op(mg.linear, x, w, ref=lambda x, w: x @ w.T)
+        return
+    b = data.draw(arrays((o,) if bias == "row" else (n, o)))
+    if computed:
+        check_op(lambda x, w, b: mg.linear(x, w, b * 2.0), x, w, b,
+                 ref=lambda x, w, b: x @ w.T + b * 2.0)
+    else:
+        check_op(mg.linear, x, w, b, ref=lambda x, w, b: x @ w.T + b)
 
 
 def test_linear_names_both_shapes_when_the_features_differ():
@@ -66,6 +75,7 @@ def test_linear_names_both_shapes_when_the_features_differ():
         mg.linear(mg.zeros(2, 3), mg.zeros(4, 5))
 
 
-def test_linear_refuses_a_bias_that_is_not_one_per_output():
-    with pytest.raises(ValueError, match=r"bias of shape \(4,\) \(out,\), got \(2, 4\)"):
-        mg.linear(mg.zeros(2, 3), mg.zeros(4, 3), mg.zeros(2, 4))
+def test_linear_refuses_a_bias_that_is_neither_per_output_nor_per_element():
+    with pytest.raises(ValueError, match=r"bias of shape \(4,\) \(out,\) or \(2, 4\) "
+                                         r"\(N, out\), got \(3, 4\)"):
+        mg.linear(mg.zeros(2, 3), mg.zeros(4, 3), mg.zeros(3, 4))
