@@ -95,10 +95,13 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         return self.pack(parts if batched else [part.reshape(1, -1) for part in parts])
 
     def input_projection(self, x):
-        r"""What :meth:`step` takes of the input: :math:`W_{ih} x + b_{ih}`, for any rows.
+        r"""What :meth:`step` takes of the input: :math:`W_{ih} x + b_{ih} + b_{hh}`, for any rows.
 
         It does not depend on the state, so a sequence layer computes it for all time
-        steps at once, as one matrix product.
+        steps at once, as one matrix product. The cell equations use the two biases
+        only as their sum, the single bias of the reference text, so it is added here
+        once, and a step's product :math:`W_{hh} h` needs no bias. (The GRU overrides
+        this: its reset gate scales part of :math:`b_{hh}`.)
 
         Parameters
         ----------
@@ -110,16 +113,19 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         Tensor
             ``(N, num_chunks * hidden_size)``.
         """
-        return F.linear(x, self.weight_ih, self.bias_ih)
+        if not self.bias:
+            return F.linear(x, self.weight_ih)
+        return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
 
     @abc.abstractmethod
     def step(self, x_proj, state):
-        r"""The cell equations, given the input's projection (:meth:`input_projection`).
+        r"""The cell equations, given the input's projection ``x_proj``.
 
         Parameters
         ----------
         x_proj : Tensor
-            ``(B, num_chunks * hidden_size)``.
+            ``(B, num_chunks * hidden_size)``, what
+            :meth:`~minigrad.nn.RNNCellBase.input_projection` made of the input.
         state
             The previous state, batched.
 
@@ -219,17 +225,8 @@ class RNNCell(RNNCellBase):
         super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
         self.nonlinearity = nonlinearity
 
-    def input_projection(self, x):
-        r""":math:`W_{ih} x + b_{ih} + b_{hh}`: both biases, since they add up anyway.
-
-        Added once for all steps here, they leave :meth:`step` one :func:`~minigrad.linear`
-        node, :math:`W_{hh} h` plus this projection as its addend, before the nonlinearity.
-        """
-        if not self.bias:
-            return F.linear(x, self.weight_ih)
-        return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
-
     def step(self, x_proj, h):
+        # W_hh h + x_proj as one node: the projection is the product's addend.
         pre_activation = F.linear(h, self.weight_hh, x_proj)
         return pre_activation.tanh() if self.nonlinearity == "tanh" else pre_activation.relu()
 
@@ -314,6 +311,11 @@ class GRUCell(RNNCellBase):
                  dtype=mg.float32, backend=None):
         super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
         self.reset_after = bool(reset_after)
+
+    def input_projection(self, x):
+        r""":math:`W_{ih} x + b_{ih}` only: :meth:`step` adds :math:`b_{hh}` itself, because
+        with ``reset_after=True`` its n block sits inside the term the reset gate scales."""
+        return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, x_proj, h):
         if self.reset_after:
@@ -411,4 +413,4 @@ class LSTMCell(RNNCellBase):
         # The gates and the state update are one fused node: it computes exactly
         # lstm_cell_reference (minigrad.ops.recurrent), the equations above written with
         # primitives, in a few passes over the gate array instead of a dozen nodes.
-        return mg.fused_lstm_cell(x_proj, F.linear(h, self.weight_hh, self.bias_hh), c)
+        return mg.fused_lstm_cell(x_proj, F.linear(h, self.weight_hh), c)

@@ -29,7 +29,7 @@ class MatMul(Function):
 
 
 class Linear(Function):
-    r"""``y = x @ w.T + b`` for a 2-D ``x``, as one node: a layer's affine map, or a recurrent step.
+    r"""``y = x @ w.T + b`` for a 2-D ``x`` as one node: an affine layer, or a recurrent step.
 
     ``b`` is a bias ``(out,)``, added to every row, or an addend ``(N, out)`` of the
     result's shape: a recurrent step adds its precomputed input projection this way.
