@@ -12,7 +12,9 @@ arrays), not the engine's.
 :func:`training_step` returns the loss and the gradients, so that tests check it
 against minigrad: a reference that computed something else would prove nothing.
 
-Each cell class holds the arrays its backward needs, for every step. Its
+Each cell class holds the arrays its backward needs, for every step. Like
+minigrad's cells, the RNN and the LSTM add both biases once, into the input
+projection, and the GRU adds ``b_hh`` at every step (``hidden_bias_per_step``). Its
 ``forward(t, x_gates, h_gates)`` writes the state after step ``t`` into ``hs[t + 1]``;
 its ``backward(t, g_h, g_x_gates, g_h_gates)`` writes the gradients of both gate
 projections of step ``t`` (one array for both unless ``splits_gate_grads``) and
@@ -41,6 +43,7 @@ class _RNN:
 
     # Both projections are added before anything else, so one gradient serves both.
     splits_gate_grads = False
+    hidden_bias_per_step = False
 
     def __init__(self, hs, h_gates):
         self.hs = hs
@@ -61,6 +64,7 @@ class _LSTM:
     """Gate blocks ``(i, f, g, o)``: ``c' = f c + i g``, ``h' = o tanh(c')``."""
 
     splits_gate_grads = False
+    hidden_bias_per_step = False
 
     def __init__(self, hs, h_gates):
         self.hs = hs
@@ -102,6 +106,7 @@ class _GRU:
     """
 
     splits_gate_grads = True  # r scales only the hidden projection's n block
+    hidden_bias_per_step = True  # and with it the n block of b_hh
 
     def __init__(self, hs, h_gates):
         self.hs = hs
@@ -156,12 +161,15 @@ def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
     width, hidden = w_hh.shape  # width: the gate blocks stacked, 4H for an LSTM
     hs = numpy.zeros((steps + 1, batch, hidden), x.dtype)  # hs[t]: the state before step t
     flat_x = x.reshape(steps * batch, features)
-    x_gates = (flat_x @ w_ih.T + b_ih).reshape(steps, batch, width)
+    cell_class = CELLS[kind]
+    input_bias = b_ih if cell_class.hidden_bias_per_step else b_ih + b_hh
+    x_gates = (flat_x @ w_ih.T + input_bias).reshape(steps, batch, width)
     h_gates = numpy.empty_like(x_gates)
-    cell = CELLS[kind](hs, h_gates)
+    cell = cell_class(hs, h_gates)
     for t in range(steps):
         numpy.matmul(hs[t], w_hh.T, out=h_gates[t])
-        h_gates[t] += b_hh
+        if cell.hidden_bias_per_step:
+            h_gates[t] += b_hh
         cell.forward(t, x_gates[t], h_gates[t])
 
     out = hs[1:]
@@ -179,5 +187,8 @@ def training_step(kind, x, w_ih, w_hh, b_ih, b_hh):
                 g_h += direct
     rows = steps * batch
     g_x_flat, g_h_flat = g_x_gates.reshape(rows, width), g_h_gates.reshape(rows, width)
+    g_b_ih = g_x_flat.sum(axis=0)
+    # A bias added once with the input projection gets the same gradient as b_ih.
+    g_b_hh = g_h_flat.sum(axis=0) if cell.hidden_bias_per_step else g_b_ih
     return loss, (g_x_flat.T @ flat_x, g_h_flat.T @ hs[:-1].reshape(rows, hidden),
-                  g_x_flat.sum(axis=0), g_h_flat.sum(axis=0))
+                  g_b_ih, g_b_hh)

@@ -55,11 +55,12 @@ def recurrent_loss(ops, kind, x, w_ih, w_hh, b_ih, b_hh):
     """``mean(out**2)`` of a one-layer LSTM (gates ``i, f, g, o``) or tanh RNN over ``x``."""
     steps, batch, _ = x.shape
     hidden = w_hh.shape[1]
-    x_proj = (x.reshape(steps * batch, -1) @ w_ih.T + b_ih).reshape(steps, batch, -1)
+    # Both biases once, with the input projection of every step, as minigrad adds them.
+    x_proj = (x.reshape(steps * batch, -1) @ w_ih.T + (b_ih + b_hh)).reshape(steps, batch, -1)
     h = c = numpy.zeros((batch, hidden), dtype=x.dtype)
     outputs = []
     for t in range(steps):
-        a = x_proj[t] + h @ w_hh.T + b_hh
+        a = x_proj[t] + h @ w_hh.T
         if kind == "rnn":
             h = ops.tanh(a)
         else:

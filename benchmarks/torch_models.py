@@ -13,19 +13,24 @@ import numpy
 import torch
 
 
-def lstm_cell(gx, state, w_hh, b_hh):
+def lstm_cell(gx, state, w_hh):
     r"""One LSTM step, PyTorch's equations, gates ``(i, f, g, o)``.
 
-    ``gx`` is this step's input projection :math:`W_{ih} x_t + b_{ih}`.
+    ``gx`` is this step's input projection with both biases,
+    :math:`W_{ih} x_t + b_{ih} + b_{hh}`.
     """
     h, c = state
-    i, f, g, o = (gx + h @ w_hh.T + b_hh).chunk(4, dim=1)
+    i, f, g, o = (gx + h @ w_hh.T).chunk(4, dim=1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
 def gru_cell(gx, state, w_hh, b_hh):
-    r"""One GRU step, PyTorch's equations (reset after the product), gates ``(r, z, n)``."""
+    r"""One GRU step, PyTorch's equations (reset after the product), gates ``(r, z, n)``.
+
+    ``gx`` is :math:`W_{ih} x_t + b_{ih}`: ``b_hh`` comes in at every step, because the
+    reset gate scales its ``n`` block.
+    """
     (h,) = state
     xr, xz, xn = gx.chunk(3, dim=1)
     hr, hz, hn = (h @ w_hh.T + b_hh).chunk(3, dim=1)
@@ -35,10 +40,10 @@ def gru_cell(gx, state, w_hh, b_hh):
     return ((1 - z) * n + z * h,)
 
 
-def rnn_cell(gx, state, w_hh, b_hh):
-    r"""One Elman RNN step, :math:`h' = \tanh(W_{ih} x + b_{ih} + W_{hh} h + b_{hh})`."""
+def rnn_cell(gx, state, w_hh):
+    r"""One Elman RNN step, :math:`h' = \tanh(W_{ih} x + b_{ih} + b_{hh} + W_{hh} h)`."""
     (h,) = state
-    return (torch.tanh(gx + h @ w_hh.T + b_hh),)
+    return (torch.tanh(gx + h @ w_hh.T),)
 
 
 CELLS = {"lstm": lstm_cell, "gru": gru_cell, "rnn": rnn_cell}
@@ -66,13 +71,17 @@ class ComposedRNN(torch.nn.Module):
     def forward(self, x):
         steps, batch, _ = x.shape
         cell = CELLS[self.kind]
-        # Hoisted: the input projection of every step is one large matrix product.
-        gx = x @ self.weight_ih_l0.T + self.bias_ih_l0
+        # Hoisted: the input projection of every step is one large matrix product. As in
+        # minigrad, the LSTM and the RNN add both biases there, once.
+        per_step = self.kind == "gru"
+        bias = self.bias_ih_l0 if per_step else self.bias_ih_l0 + self.bias_hh_l0
+        gx = x @ self.weight_ih_l0.T + bias
+        weights = (self.weight_hh_l0, self.bias_hh_l0) if per_step else (self.weight_hh_l0,)
         h = x.new_zeros(batch, self.hidden_size)
         state = (h, h) if self.kind == "lstm" else (h,)
         outputs = []
         for t in range(steps):
-            state = cell(gx[t], state, self.weight_hh_l0, self.bias_hh_l0)
+            state = cell(gx[t], state, *weights)
             outputs.append(state[0])
         return torch.stack(outputs), state
 
