@@ -498,9 +498,12 @@ def fused_lstm_cell(input_gates, hidden_gates, c):
     Parameters
     ----------
     input_gates : Tensor
-        :math:`W_{ih} x + b_{ih}`, ``(B, 4H)``, gate blocks :math:`(i, f, g, o)`.
+        The input's share of the gate pre-activations, ``(B, 4H)``, gate blocks
+        :math:`(i, f, g, o)`: :math:`W_{ih} x` plus the biases, in
+        :class:`~minigrad.nn.LSTMCell`.
     hidden_gates : Tensor
-        :math:`W_{hh} h + b_{hh}`, of the same shape.
+        The state's share, :math:`W_{hh} h`, of the same shape. Only the sum of the
+        two enters the cell.
     c : Tensor
         The previous cell state, ``(B, H)``.
 
