@@ -89,6 +89,26 @@ class Backend(abc.ABC):
             f"backend {self.name!r} compiles no kernels (its compiles_kernels is False); "
             "ops run their xp code there instead of calling kernel()")
 
+    def number_as_array(self, number, like):
+        """The Python number ``number``, an operand beside the array ``like``, as ops take it.
+
+        The arithmetic ops (``+``, ``-``, ``*``, ``/``) call this for a constant
+        operand. The base returns ``number`` itself; a backend may return an array
+        that gives the same result faster. The result must be the same to the last
+        bit, dtype included.
+
+        Parameters
+        ----------
+        number : int or float
+        like : array
+            The other operand's array.
+
+        Returns
+        -------
+        int, float or array
+        """
+        return number
+
     @abc.abstractmethod
     def is_native(self, obj):
         """Return whether ``obj`` is an array of this backend's own type.

@@ -13,6 +13,8 @@ _M_TOP_PAD, _M_MMAP_THRESHOLD = -2, -3
 DEFAULT_TOP_PAD = 64 * 2**20
 # glibc's own ceiling for its adaptive threshold, which mallopt switches off.
 _MMAP_THRESHOLD = 32 * 2**20
+# A bound on the cache of constants as arrays: a loop over many values must not grow it.
+_MAX_NUMBER_ARRAYS = 256
 
 
 def keep_freed_memory(top_pad=None):
@@ -51,7 +53,29 @@ class NumPyBackend(Backend):
 
     def __init__(self, seed=None):
         self._rng = numpy.random.default_rng(seed)
+        self._number_arrays = {}  # (number, dtype) -> its read-only 0-d array
         keep_freed_memory()
+
+    def number_as_array(self, number, like):
+        # NumPy 2 spends about 240 ns working out the dtype of a Python number (NEP 50's
+        # weak scalars), as long as the product of two (8, 8) arrays takes. NEP 50 casts
+        # the number to the array's dtype, so a 0-d array of that dtype gives the same
+        # bits in half the time. A model uses a few constants at every step: they are
+        # cached, as read-only arrays since every op that meets them shares them.
+        key = (number, like.dtype)
+        array = self._number_arrays.get(key)
+        if array is not None:
+            return array
+        # Integer dtypes keep NumPy's own rules (a float constant promotes them); zero
+        # and NaN are left alone because 0.0 == -0.0 and NaN != NaN would confuse the cache.
+        if like.dtype.kind != "f" or number == 0 or number != number:
+            return number
+        if len(self._number_arrays) >= _MAX_NUMBER_ARRAYS:
+            self._number_arrays.clear()
+        array = numpy.array(number, like.dtype)
+        array.flags.writeable = False
+        self._number_arrays[key] = array
+        return array
 
     def is_native(self, obj):
         return isinstance(obj, numpy.ndarray)

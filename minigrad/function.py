@@ -36,6 +36,11 @@ class Function:
     # __weakref__ lets tests (and tools) watch a node die without keeping it alive.
     __slots__ = ("backend", "inputs", "arrays", "needs_input_grad", "rank", "n_outputs", "saved",
                  "hooks", "__weakref__")
+    # Whether a Python number among the operands may reach forward (and, through
+    # ``self.arrays``, backward) in the form the backend computes with fastest (see
+    # Backend.number_as_array). Binary arithmetic opts in: its rules only compute with
+    # the number, where others test it (``Pow`` looks for the exponent 2).
+    numbers_as_arrays = False
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -52,6 +57,7 @@ class Function:
         arrays = []
         needs = []
         rank = 0
+        has_number = False
         for t in inputs:
             if isinstance(t, Tensor):
                 if t._backend is not backend:
@@ -66,10 +72,13 @@ class Function:
                     continue
             else:  # a constant: NumPy scalars become Python numbers, anything else is refused
                 arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
+                has_number = True
             needs.append(False)
         if backend is None:
             raise TypeError(f"{_name(cls)}: expected a Tensor operand, got "
                             f"{', '.join(type(t).__name__ for t in inputs)}")
+        if has_number and cls.numbers_as_arrays:
+            _numbers_as_arrays(backend, arrays)
         fn = object.__new__(cls)
         fn.backend = backend
         try:
@@ -143,6 +152,15 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"
+
+
+def _numbers_as_arrays(backend, arrays):
+    """Hand the Python number of a binary op's operands to ``backend.number_as_array``."""
+    a, b = arrays  # one is a Tensor's array: a Tensor among the operands is checked first
+    if type(b) is float or type(b) is int:
+        arrays[1] = backend.number_as_array(b, a)
+    elif type(a) is float or type(a) is int:
+        arrays[0] = backend.number_as_array(a, b)
 
 
 def _name(cls):

@@ -28,6 +28,7 @@ class Add(Function):
     r"""``y = a + b``;   :math:`\partial y/\partial a = \partial y/\partial b = 1`."""
 
     __slots__ = ()
+    numbers_as_arrays = True
 
     def forward(self, xp, a, b):
         return a + b
@@ -40,6 +41,7 @@ class Sub(Function):
     r"""``y = a - b``;   :math:`\partial y/\partial a = 1`, :math:`\partial y/\partial b = -1`."""
 
     __slots__ = ()
+    numbers_as_arrays = True
 
     def forward(self, xp, a, b):
         return a - b
@@ -52,6 +54,7 @@ class Mul(Function):
     r"""``y = a * b``;   :math:`\partial y/\partial a = b`, :math:`\partial y/\partial b = a`."""
 
     __slots__ = ()
+    numbers_as_arrays = True
 
     def forward(self, xp, a, b):
         return a * b
@@ -67,6 +70,7 @@ class Div(Function):
     :math:`\partial y/\partial b = -a/b^2`."""
 
     __slots__ = ()
+    numbers_as_arrays = True
 
     def forward(self, xp, a, b):
         return a / b

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from minigrad import backends
+from minigrad.backends import numpy_backend
 
 
 @given(data=st.data(), rows=st.integers(1, 5), trailing=hnp.array_shapes(min_dims=0, max_dims=2),
@@ -26,3 +27,21 @@ def test_scatter_add_of_rows_matches_add_at(data, rows, trailing, index_shape):
 def test_scatter_add_refuses_rows_out_of_bounds():
     with pytest.raises(IndexError, match="out of bounds for 3 rows"):
         backends.get("numpy").scatter_add(np.zeros((3, 2)), np.array([0, 3]), np.ones((2, 2)))
+
+
+def test_numbers_become_shared_read_only_arrays_in_a_bounded_cache():
+    backend = backends.get("numpy")
+    like = np.ones(2, np.float32)
+    array = backend.number_as_array(1.5, like)
+    assert array.shape == () and array.dtype == np.float32 and not array.flags.writeable
+    assert backend.number_as_array(1.5, like) is array
+    for k in range(3 * numpy_backend._MAX_NUMBER_ARRAYS):
+        backend.number_as_array(k + 0.5, like)
+    assert len(backend._number_arrays) <= numpy_backend._MAX_NUMBER_ARRAYS
+
+
+@pytest.mark.parametrize("number, like", [(2, np.ones(2, np.int64)), (0.0, np.ones(2)),
+                                          (-0.0, np.ones(2)), (float("nan"), np.ones(2))])
+def test_numbers_the_cache_could_confuse_stay_numbers(number, like):
+    """Integer arrays keep NumPy's promotion rules; 0.0 == -0.0 and NaN != NaN as keys."""
+    assert backends.get("numpy").number_as_array(number, like) is number

@@ -5,6 +5,7 @@ size-1 axes included) and values in the op's domain, and call ``check_op``.
 """
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -21,7 +22,8 @@ from _strategies import (
     scalars,
     shapes,
 )
-from hypothesis import example, given
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import minigrad as mg
 
@@ -133,6 +135,38 @@ def test_scalars_keep_float32_on_either_side(backend, op, scalar):
     x = as_tensor([0.5, 1.5], dtype=mg.float32)
     assert op[0](x, scalar).dtype == mg.float32
     assert op[0](scalar, x).dtype == mg.float32
+
+
+ARITHMETIC = [operator.add, operator.sub, operator.mul, operator.truediv]
+NUMBERS = st.one_of(st.floats(width=64), st.integers(-2**62, 2**62),
+                    st.sampled_from([0.0, -0.0, 1e300, -1e-300, 2.0**-149]))
+
+
+@pytest.mark.parametrize("op", ARITHMETIC, ids=lambda op: op.__name__)
+@pytest.mark.parametrize("dtype", [mg.float32, mg.float64, mg.int64])
+@given(number=NUMBERS)
+@example(number=-0.0)
+@example(number=float("nan"))
+@settings(max_examples=30)
+def test_a_number_operand_gives_the_array_librarys_own_bits(backend, op, dtype, number):
+    """However a backend hands a constant to its arrays, ``x op number`` is the library's
+    own ``array op number``, bit for bit, dtype included; so is the gradient through it."""
+    x = as_tensor([[1.5, -2.0], [0.0, 3.0]], dtype=dtype, requires_grad=dtype != mg.int64)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # float32 overflows to inf, 0 / 0 is nan
+        for got, expected in ((op(x, number), op(x.data, number)),
+                              (op(number, x), op(number, x.data))):
+            assert_same_bits(got, expected)
+        if op is operator.mul and x.requires_grad:
+            (x * number).sum().backward()
+            assert_same_bits(x.grad, np.ones_like(host(x.data)) * number)
+
+
+def assert_same_bits(actual, expected):
+    """Equal dtypes and bytes: unlike ``==``, this tells -0.0 from 0.0."""
+    actual, expected = host(actual), host(expected)
+    assert actual.dtype == expected.dtype
+    assert actual.tobytes() == expected.tobytes(), f"{actual} != {expected}"
 
 
 def test_unary_minus_is_its_own_inverse(backend):
