@@ -15,6 +15,10 @@ DEFAULT_TOP_PAD = 64 * 2**20
 _MMAP_THRESHOLD = 32 * 2**20
 # A bound on the cache of constants as arrays: a loop over many values must not grow it.
 _MAX_NUMBER_ARRAYS = 256
+# NEP 50 (NumPy 2): a Python number beside an array takes the array's dtype. NumPy 1
+# looks at the number's value instead (1e300 turns a float32 array's result into
+# float64), so there a number must stay a number.
+_NEP_50 = numpy.result_type(numpy.float32, 1e300) == numpy.float32
 
 
 def keep_freed_memory(top_pad=None):
@@ -68,7 +72,7 @@ class NumPyBackend(Backend):
             return array
         # Integer dtypes keep NumPy's own rules (a float constant promotes them); zero
         # and NaN are left alone because 0.0 == -0.0 and NaN != NaN would confuse the cache.
-        if like.dtype.kind != "f" or number == 0 or number != number:
+        if not _NEP_50 or like.dtype.kind != "f" or number == 0 or number != number:
             return number
         if len(self._number_arrays) >= _MAX_NUMBER_ARRAYS:
             self._number_arrays.clear()

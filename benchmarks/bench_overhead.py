@@ -59,7 +59,7 @@ def workload(quick=False, device=CPU, seed=0):
                                         device.torch_step(lambda: chain_step(xt, n_ops))))
         if device.is_gpu:  # the peers compute with NumPy, on the CPU
             return contenders
-        peers = peer_models.peer_contenders(lambda ops, v: chain(v, n_ops, ops.tanh).sum(),
+        peers = peer_models.peer_contenders(lambda ops, v: ops.sum(chain(v, n_ops, ops.tanh)),
                                             [data])
         return contenders + [Contender(name, step) for name, step in peers]
 

@@ -1,17 +1,19 @@
-r"""The Python-loop peers: MyGrad and HIPS autograd on W1, W3, W4 and W6.
+r"""The Python-loop peers: MyGrad, HIPS autograd and Chainer on W1, W3, W4 and W6.
 
-Both are NumPy-based reverse-mode engines driven from Python, like minigrad, so
-they show what the same design costs elsewhere. Each runs the same maths as
+All three are NumPy-based reverse-mode engines driven from Python, like minigrad,
+so they show what the same design costs elsewhere. Each runs the same maths as
 minigrad's contender, from the same weights and data: the W4 chain of small ops
 (:func:`benchmarks.bench_overhead.chain`), and the LSTM or tanh RNN composed in
 a Python time loop with the input projection hoisted out of it (as
-:mod:`benchmarks.torch_models` does for PyTorch). MyGrad records a tape on its
-tensors, as minigrad does; autograd traces a function and differentiates it
-with ``value_and_grad``.
+:mod:`benchmarks.torch_models` does for PyTorch). MyGrad and Chainer record a
+tape on their variables, as minigrad does; autograd traces a function and
+differentiates it with ``value_and_grad``.
 
-Both are optional: :func:`peer_contenders` returns only those installed
+All are optional: :func:`peer_contenders` returns only those installed
 (``pip install mygrad autograd scipy``; autograd's sigmoid, ``expit``, lives in
-``autograd.scipy``).
+``autograd.scipy``). Chainer 7.8, the last release, needs NumPy 1 (it uses
+``numpy.sctypes``), so it only runs in an environment of its own
+(``benchmarks/README.md``).
 """
 
 import importlib
@@ -26,29 +28,38 @@ def _load(name):
         module = importlib.import_module(name)
         if name == "autograd":
             importlib.import_module("scipy")
-    except ImportError:
+    except (ImportError, AttributeError):  # Chainer 7.8 under NumPy 2: numpy.sctypes is gone
         return None
     return module
 
 
 class _Ops:
-    """What the peers' code needs from a framework: ``tanh``, ``sigmoid``, ``stack``."""
+    """What the peers' code needs from a framework: ``tanh``, ``sigmoid``, ``stack``, ``sum``.
 
-    def __init__(self, tanh, sigmoid, stack):
-        self.tanh, self.sigmoid, self.stack = tanh, sigmoid, stack
+    (Chainer's variables have no ``sum`` method, so the sum is a function for all.)
+    """
+
+    def __init__(self, tanh, sigmoid, stack, sum):
+        self.tanh, self.sigmoid, self.stack, self.sum = tanh, sigmoid, stack, sum
 
 
 def _mygrad_ops(mygrad):
     from mygrad.nnet.activations import sigmoid
 
-    return _Ops(mygrad.tanh, sigmoid, mygrad.stack)
+    return _Ops(mygrad.tanh, sigmoid, mygrad.stack, mygrad.sum)
 
 
 def _autograd_ops(autograd):
     import autograd.numpy as anp
     from autograd.scipy.special import expit
 
-    return _Ops(anp.tanh, expit, anp.stack)
+    return _Ops(anp.tanh, expit, anp.stack, anp.sum)
+
+
+def _chainer_ops(chainer):
+    import chainer.functions as F
+
+    return _Ops(F.tanh, F.sigmoid, F.stack, F.sum)
 
 
 def recurrent_loss(ops, kind, x, w_ih, w_hh, b_ih, b_hh):
@@ -85,6 +96,25 @@ def _mygrad_step(mygrad, loss_fn, arrays):
     return step
 
 
+def _chainer_step(chainer, loss_fn, arrays):
+    """A Chainer step: cleared gradients of the leaf variables, the loss, ``backward``.
+
+    Chainer checks the types of every function's inputs unless told not to; its
+    performance advice is to switch that off once a model works, so it is off here.
+    """
+    leaves = [chainer.Variable(a) for a in arrays]
+
+    def step():
+        with chainer.using_config("type_check", False):
+            for leaf in leaves:
+                leaf.cleargrad()
+            loss = loss_fn(*leaves)
+            loss.backward()
+        return loss
+
+    return step
+
+
 def _autograd_step(autograd, loss_fn, arrays):
     """An autograd step: ``value_and_grad`` of the loss with respect to every array."""
     value_and_grad = autograd.value_and_grad(lambda args: loss_fn(*args))
@@ -96,7 +126,8 @@ def _autograd_step(autograd, loss_fn, arrays):
     return step
 
 
-PEERS = {"mygrad": (_mygrad_ops, _mygrad_step), "autograd": (_autograd_ops, _autograd_step)}
+PEERS = {"mygrad": (_mygrad_ops, _mygrad_step), "autograd": (_autograd_ops, _autograd_step),
+         "chainer": (_chainer_ops, _chainer_step)}
 # The issue's headline: minigrad beats every Python-loop peer, a ratio below 1.
 TARGETS = {name: 1.0 for name in PEERS}
 
@@ -117,6 +148,6 @@ def peer_contenders(loss_of, params):
 
 
 def versions():
-    """``{"mygrad": "2.5.0", "autograd": None}``: each installed peer's version, or None."""
+    """``{"mygrad": "2.5.0", "autograd": None, ...}``: each usable peer's version, or None."""
     return {name: metadata.version(name) if _load(name) is not None else None
             for name in PEERS}
