@@ -16,8 +16,8 @@ _MMAP_THRESHOLD = 32 * 2**20
 # A bound on the cache of constants as arrays: a loop over many values must not grow it.
 _MAX_NUMBER_ARRAYS = 256
 # NEP 50 (NumPy 2): a Python number beside an array takes the array's dtype. NumPy 1
-# looks at the number's value instead (1e300 turns a float32 array's result into
-# float64), so there a number must stay a number.
+# looks at the number's value instead, and beside a 0-d array (a loss, a mean) it
+# always promotes float32 to float64: there, only the 0-d array makes float32 stay.
 _NEP_50 = numpy.result_type(numpy.float32, 1e300) == numpy.float32
 
 
@@ -70,10 +70,10 @@ class NumPyBackend(Backend):
         array = self._number_arrays.get(key)
         if array is not None:
             return array
-        # Integer dtypes keep NumPy's own rules (a float constant promotes them); zero
-        # and NaN are left alone because 0.0 == -0.0 and NaN != NaN would confuse the cache.
-        if not _NEP_50 or like.dtype.kind != "f" or number == 0 or number != number:
+        if like.dtype.kind != "f":  # integer arrays keep NumPy's rules: 2.5 promotes them
             return number
+        if number == 0 or number != number:  # 0.0 == -0.0 and NaN != NaN: no sound keys
+            return number if _NEP_50 else numpy.array(number, like.dtype)
         if len(self._number_arrays) >= _MAX_NUMBER_ARRAYS:
             self._number_arrays.clear()
         array = numpy.array(number, like.dtype)

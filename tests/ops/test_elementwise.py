@@ -27,6 +27,8 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 
+NEP_50 = np.result_type(np.float32, 1e300) == np.float32
+
 LO, HI = CLIP_BOUNDS
 
 
@@ -144,18 +146,22 @@ NUMBERS = st.one_of(st.floats(width=64), st.integers(-2**62, 2**62),
 
 @pytest.mark.parametrize("op", ARITHMETIC, ids=lambda op: op.__name__)
 @pytest.mark.parametrize("dtype", [mg.float32, mg.float64, mg.int64])
+@pytest.mark.parametrize("shape", [(2, 2), ()])
 @given(number=NUMBERS)
 @example(number=-0.0)
 @example(number=float("nan"))
 @settings(max_examples=30)
-def test_a_number_operand_gives_the_array_librarys_own_bits(backend, op, dtype, number):
+def test_a_number_operand_gives_the_array_librarys_own_bits(backend, op, dtype, shape, number):
     """However a backend hands a constant to its arrays, ``x op number`` is the library's
-    own ``array op number``, bit for bit, dtype included; so is the gradient through it."""
-    x = as_tensor([[1.5, -2.0], [0.0, 3.0]], dtype=dtype, requires_grad=dtype != mg.int64)
+    own ``array op number`` under NEP 50 (the number takes a float array's dtype), bit for
+    bit, dtype included; so is the gradient through it. 0-d tensors (a loss) too."""
+    x = as_tensor(np.full(shape, 1.5), dtype=dtype, requires_grad=dtype != mg.int64)
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # float32 overflows to inf, 0 / 0 is nan
-        for got, expected in ((op(x, number), op(x.data, number)),
-                              (op(number, x), op(number, x.data))):
+        # NumPy 2 applies NEP 50 itself; NumPy 1 gets the number cast as NEP 50 casts it.
+        weak = number if NEP_50 or dtype == mg.int64 else np.asarray(number, dtype)
+        for got, expected in ((op(x, number), op(x.data, weak)),
+                              (op(number, x), op(weak, x.data))):
             assert_same_bits(got, expected)
         if op is operator.mul and x.requires_grad:
             (x * number).sum().backward()
@@ -169,6 +175,14 @@ def assert_same_bits(actual, expected):
     actual, expected = host(actual), host(expected)
     assert actual.dtype == expected.dtype
     assert actual.tobytes() == expected.tobytes(), f"{actual} != {expected}"
+
+
+def test_a_float32_loss_and_its_scaling_stay_float32(backend):
+    """A full reduction is 0-d, which NumPy 1 would promote beside a Python number."""
+    x = as_tensor(np.ones((3, 4)), dtype=mg.float32, requires_grad=True)
+    loss = 0.5 * (x**2).mean() + 1
+    loss.backward()
+    assert loss.dtype == x.grad.dtype == mg.float32
 
 
 def test_unary_minus_is_its_own_inverse(backend):
