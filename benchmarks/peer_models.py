@@ -16,6 +16,7 @@ All are optional: :func:`peer_contenders` returns only those installed
 (``benchmarks/README.md``).
 """
 
+import contextlib
 import importlib
 from importlib import metadata
 
@@ -82,37 +83,36 @@ def recurrent_loss(ops, kind, x, w_ih, w_hh, b_ih, b_hh):
     return (ops.stack(outputs) ** 2).mean()
 
 
-def _mygrad_step(mygrad, loss_fn, arrays):
-    """A MyGrad step: fresh leaves' gradients, the loss, ``backward``."""
-    leaves = [mygrad.tensor(a) for a in arrays]
+def _tape_step(leaves, clear_grad, loss_fn, settings=contextlib.nullcontext):
+    """A step of an engine that records a tape on its variables, as minigrad does.
 
-    def step():
-        for leaf in leaves:
-            leaf.null_grad()
-        loss = loss_fn(*leaves)
-        loss.backward()
-        return loss
-
-    return step
-
-
-def _chainer_step(chainer, loss_fn, arrays):
-    """A Chainer step: cleared gradients of the leaf variables, the loss, ``backward``.
-
-    Chainer checks the types of every function's inputs unless told not to; its
-    performance advice is to switch that off once a model works, so it is off here.
+    Inside ``settings()``: each leaf's gradient cleared, the loss, ``backward``.
     """
-    leaves = [chainer.Variable(a) for a in arrays]
 
     def step():
-        with chainer.using_config("type_check", False):
+        with settings():
             for leaf in leaves:
-                leaf.cleargrad()
+                clear_grad(leaf)
             loss = loss_fn(*leaves)
             loss.backward()
         return loss
 
     return step
+
+
+def _mygrad_step(mygrad, loss_fn, arrays):
+    """A MyGrad step on leaf tensors holding ``arrays``."""
+    return _tape_step([mygrad.tensor(a) for a in arrays], mygrad.Tensor.null_grad, loss_fn)
+
+
+def _chainer_step(chainer, loss_fn, arrays):
+    """A Chainer step on leaf variables holding ``arrays``.
+
+    Chainer checks the types of every function's inputs unless told not to; its
+    performance advice is to switch that off once a model works, so it is off here.
+    """
+    return _tape_step([chainer.Variable(a) for a in arrays], chainer.Variable.cleargrad,
+                      loss_fn, lambda: chainer.using_config("type_check", False))
 
 
 def _autograd_step(autograd, loss_fn, arrays):
