@@ -94,8 +94,10 @@ class Backend(abc.ABC):
 
         The arithmetic ops (``+``, ``-``, ``*``, ``/``) call this for a constant
         operand. The base returns ``number`` itself; a backend may return an array
-        that gives the same result faster. The result must be the same to the last
-        bit, dtype included.
+        that gives the same result faster. That result must be NEP 50's, to the last
+        bit: beside a floating array the number takes the array's dtype (NumPy 2 does
+        so itself; under NumPy 1 the 0-d array is what keeps float32 from becoming
+        float64).
 
         Parameters
         ----------

@@ -156,7 +156,7 @@ class Function:
 
 def _numbers_as_arrays(backend, arrays):
     """Hand the Python number of a binary op's operands to ``backend.number_as_array``."""
-    a, b = arrays  # one is a Tensor's array: a Tensor among the operands is checked first
+    a, b = arrays  # apply has made sure that one of them is a Tensor's array
     if type(b) is float or type(b) is int:
         arrays[1] = backend.number_as_array(b, a)
     elif type(a) is float or type(a) is int:
