@@ -121,13 +121,23 @@ GRU_BACKWARD = KernelSource(
 )
 
 
-def _sigmoid_(xp, a):
+def _sigmoid_(backend, a):
     """Overwrite ``a`` with its sigmoid: :class:`~minigrad.ops.elementwise.Sigmoid`'s
     overflow-free tanh form, computed in place in an array the fused op owns."""
-    a *= 0.5
-    xp.tanh(a, out=a)
-    a *= 0.5
-    a += 0.5
+    half = backend.number_as_array(0.5, a)  # taken once, used three times
+    a *= half
+    backend.xp.tanh(a, out=a)
+    a *= half
+    a += half
+
+
+def _lstm_blocks(a, hidden):
+    """The views of the gate blocks ``(i, f, g, o)`` of ``a``, each ``hidden`` wide.
+
+    Written out: a generator over the four would cost as much as one small pass of NumPy.
+    """
+    return (a[..., :hidden], a[..., hidden:2 * hidden], a[..., 2 * hidden:3 * hidden],
+            a[..., 3 * hidden:])
 
 
 class FusedLSTMCell(Function):
@@ -151,14 +161,15 @@ class FusedLSTMCell(Function):
         if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
             return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, hidden)
         act = input_gates + hidden_gates
+        i, f, g, o = _lstm_blocks(act, hidden)
         # One sigmoid over the whole contiguous array is cheaper than three over strided
         # gate views; g's block then gets its tanh from the pre-activation kept aside.
-        tanh_g = xp.tanh(act[..., 2 * hidden:3 * hidden])
-        _sigmoid_(xp, act)
-        i, f, g, o = (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        tanh_g = xp.tanh(g)
+        _sigmoid_(self.backend, act)
         g[...] = tanh_g
         c_new = f * c
-        c_new += i * tanh_g
+        tanh_g *= i  # no longer needed as such: i * g in its place, not in a new array
+        c_new += tanh_g
         tanh_c = xp.tanh(c_new)
         self.saved = act, tanh_c
         return o * tanh_c, c_new
@@ -171,28 +182,30 @@ class FusedLSTMCell(Function):
             return self._kernel_backward(xp, gh, gc)
         act, tanh_c = self.saved
         hidden = tanh_c.shape[-1]
-        i, f, g, o = (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        i, f, g, o = _lstm_blocks(act, hidden)
+        one = self.backend.number_as_array(1, act)
         # The local slope of every pre-activation: a(1 - a) for the sigmoid gates, over the
         # whole contiguous array at once, then 1 - g^2 written over g's block.
-        slope = act - act * act
+        slope = act * act
+        xp.subtract(act, slope, out=slope)
         slope_g = slope[..., 2 * hidden:3 * hidden]
         xp.multiply(g, g, out=slope_g)
-        xp.subtract(1, slope_g, out=slope_g)
+        xp.subtract(one, slope_g, out=slope_g)
         grad = xp.empty_like(act)
-        g_i, g_f, g_g, g_o = (grad[..., k * hidden:(k + 1) * hidden] for k in range(4))
+        g_i, g_f, g_g, g_o = _lstm_blocks(grad, hidden)
         if gh is None:
             g_o[...] = 0
             gc_total = gc
         else:
             xp.multiply(gh, tanh_c, out=g_o)
-            gc_total = 1 - tanh_c * tanh_c
+            gc_total = tanh_c * tanh_c
+            xp.subtract(one, gc_total, out=gc_total)
             gc_total *= o
             gc_total *= gh
             if gc is not None:
                 gc_total += gc
         xp.multiply(gc_total, g, out=g_i)
-        c = self.operands()[2]
-        xp.multiply(gc_total, c, out=g_f)
+        xp.multiply(gc_total, self.arrays[2], out=g_f)  # c: first order, so a raw array
         xp.multiply(gc_total, i, out=g_g)
         grad *= slope
         return grad, grad, (gc_total * f if self.needs_input_grad[2] else None)
@@ -229,8 +242,8 @@ class FusedGRUCell(Function):
         if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
             return self.backend.kernel(GRU_FORWARD)(input_gates, hidden_gates, h, hidden)
         act = input_gates + hidden_gates
-        _sigmoid_(xp, act)  # over all three blocks: contiguous, and n's block is redone below
-        r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        _sigmoid_(self.backend, act)  # over all three blocks: contiguous; n's is redone below
+        r, z, n = act[..., :hidden], act[..., hidden:2 * hidden], act[..., 2 * hidden:]
         xp.multiply(r, hidden_gates[..., 2 * hidden:], out=n)
         n += input_gates[..., 2 * hidden:]
         xp.tanh(n, out=n)
@@ -254,11 +267,14 @@ class FusedGRUCell(Function):
             return (g_input if need[0] else None), (g_hidden if need[1] else None), (
                 g_h if need[2] else None)
         act = self.saved
-        r, z, n = (act[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        r, z, n = act[..., :hidden], act[..., hidden:2 * hidden], act[..., 2 * hidden:]
         g_input = xp.empty_like(act)
-        g_r, g_z, g_n = (g_input[..., k * hidden:(k + 1) * hidden] for k in range(3))
+        g_r, g_z, g_n = (g_input[..., :hidden], g_input[..., hidden:2 * hidden],
+                         g_input[..., 2 * hidden:])
         xp.multiply(gh, z, out=g_n)
-        g_n *= 1 - n * n
+        slope_n = n * n
+        xp.subtract(self.backend.number_as_array(1, act), slope_n, out=slope_n)
+        g_n *= slope_n
         xp.multiply(g_n, hidden_gates[..., 2 * hidden:], out=g_r)  # times h_n
         xp.subtract(n, h, out=g_z)
         g_z *= gh
