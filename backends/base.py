@@ -62,11 +62,17 @@ class Backend(abc.ABC):
         The array namespace, with NumPy's functions (``xp.tanh``, ``xp.matmul``...).
     compiles_kernels : bool
         Whether :meth:`kernel` works. Where it does not, every op runs its ``xp`` code.
+    array_type : type or None
+        The class of the backend's arrays. An op's result of any other type becomes an
+        array through ``xp.asarray``: NumPy returns a 0-d result as a scalar
+        (``numpy.float32``), which a tensor's ``.data`` must not be. None converts every
+        result.
     """
 
     name = None
     xp = None
     compiles_kernels = False
+    array_type = None
 
     def kernel(self, source):
         """Compile the :class:`~minigrad.backends.KernelSource` ``source`` into a callable.

@@ -45,6 +45,7 @@ class CuPyBackend(Backend):
     def __init__(self, seed=None):
         cupy = _import_cupy()
         self.xp = cupy
+        self.array_type = cupy.ndarray
         self._kernels = {}
         self._rng = cupy.random.default_rng(seed)
 

@@ -54,6 +54,7 @@ class NumPyBackend(Backend):
 
     name = "numpy"
     xp = numpy
+    array_type = numpy.ndarray
 
     def __init__(self, seed=None):
         self._rng = numpy.random.default_rng(seed)

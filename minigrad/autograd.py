@@ -251,11 +251,11 @@ def _to_leaf(t, g, targets, found, owned, deferred):
     elif owned is None:  # a recorded walk: Tensors already
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        t.grad = Tensor(g, t._backend)
+        t.grad = _as_tensor(g, t._backend)
     else:
         total = _sum_into(t.grad._data, g, id(t), owned)
         if total is not t.grad._data:
-            t.grad = Tensor(total, t._backend)
+            t.grad = _as_tensor(total, t._backend)
 
 
 def _report(node, gys, targets, found):
@@ -278,7 +278,11 @@ def _add_at(grads, i, g):
 
 def _as_tensor(g, backend):
     """A gradient handed to the user: a Tensor, whichever kind of walk computed it."""
-    return g if g is None or isinstance(g, Tensor) else Tensor(g, backend)
+    if g is None or isinstance(g, Tensor):
+        return g
+    if type(g) is not backend.array_type:
+        g = backend.xp.asarray(g)  # a NumPy scalar, NumPy's form of a 0-d result
+    return Tensor(g, backend)
 
 
 def _target_key(t):

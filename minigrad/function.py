@@ -91,6 +91,8 @@ class Function:
                 out = fn.forward(backend.xp, arrays[0])
         except (ValueError, TypeError, IndexError) as err:
             raise _op_error(cls, inputs, params, err) from err
+        if type(out) is not backend.array_type and type(out) is not tuple:
+            out = backend.xp.asarray(out)  # a NumPy scalar, NumPy's form of a 0-d result
         if not mode.enabled or True not in needs:
             if type(out) is tuple:
                 return tuple([Tensor(y, backend) for y in out])
@@ -146,6 +148,9 @@ class Function:
         """
         if mode.enabled:
             return primitive.apply(*args, **params)
+        if primitive.numbers_as_arrays:  # its operands as apply would hand them over
+            args = list(args)
+            _numbers_as_arrays(self.backend, args)
         fn = object.__new__(primitive)
         fn.backend = self.backend
         return fn.forward(self.backend.xp, *args, **params)
@@ -156,7 +161,7 @@ class Function:
 
 def _numbers_as_arrays(backend, arrays):
     """Hand the Python number of a binary op's operands to ``backend.number_as_array``."""
-    a, b = arrays  # apply has made sure that one of them is a Tensor's array
+    a, b = arrays  # one of them is an array: apply has made sure of it, or the caller
     if type(b) is float or type(b) is int:
         arrays[1] = backend.number_as_array(b, a)
     elif type(a) is float or type(a) is int:

@@ -90,6 +90,8 @@ class Pow(Function):
     __slots__ = ()
 
     def forward(self, xp, a, b):
+        if type(a) is float or type(a) is int:  # 2 ** x: the base takes x's dtype (NEP 50)
+            a = self.backend.number_as_array(a, b)
         y = a**b
         self.saved = y
         return y
@@ -99,12 +101,15 @@ class Pow(Function):
         need_a, need_b = self.needs_input_grad
         ga = None
         if need_a:
-            # For the square (squared errors) a ** 1 would be a pass of pow: 2a is cheaper.
-            ga = gy * (a * 2) if isinstance(b, (int, float)) and b == 2 else gy * b * a ** (b - 1)
+            # For the square (squared errors) a ** 1 would be a pass of pow: 2a = a + a is
+            # cheaper, and exact without a number to widen a 0-d float32 under NumPy 1.
+            ga = gy * (a + a) if isinstance(b, (int, float)) and b == 2 else gy * b * a ** (b - 1)
         gb = None
         if need_b:
-            log_a = math.log(a) if isinstance(a, (int, float)) else self.call(Log, a)
-            gb = gy * self.output() * log_a
+            gb = gy * self.output()
+            # A number base's log goes through Mul, which gives it gb's dtype (NEP 50).
+            gb = self.call(Mul, gb, math.log(a)) if isinstance(a, (int, float)) else (
+                gb * self.call(Log, a))
         return ga, gb
 
 
@@ -186,7 +191,8 @@ class Sigmoid(Function):
         if self.backend.compiles_kernels and x.dtype.kind == "f":
             y = self.backend.kernel(SIGMOID)(x)
         else:  # tanh form: no overflow in exp(-x) for large negative x
-            y = xp.tanh(x * 0.5) * 0.5 + 0.5
+            half = self.backend.number_as_array(0.5, x)
+            y = xp.tanh(x * half) * half + half
         self.saved = y
         return y
 
@@ -203,7 +209,7 @@ class Relu(Function):
     __slots__ = ()
 
     def forward(self, xp, x):
-        return xp.maximum(x, 0)
+        return xp.maximum(x, self.backend.number_as_array(0, x))
 
     def backward(self, gy):
         x = self.arrays[0]
@@ -228,6 +234,9 @@ class Clip(Function):
     __slots__ = ()
 
     def forward(self, xp, x, lo=None, hi=None):
+        as_array = self.backend.number_as_array  # bounds in x's dtype, as NEP 50 has it
+        lo = None if lo is None else as_array(lo, x)
+        hi = None if hi is None else as_array(hi, x)
         y = xp.clip(x, lo, hi)
         self.saved = y
         return y

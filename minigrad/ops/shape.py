@@ -4,7 +4,7 @@ Their backward rules move the gradient back the same way: reshape undoes
 reshape, a split's gradient is a concat, an index's gradient is a scatter.
 """
 
-from minigrad.function import Function
+from minigrad.function import Function, _numbers_as_arrays
 
 
 class Reshape(Function):
@@ -138,7 +138,10 @@ class Where(Function):
     __slots__ = ()
 
     def forward(self, xp, cond, a, b):
-        return xp.where(cond, a, b)
+        values = [a, b]
+        if hasattr(a, "dtype") or hasattr(b, "dtype"):  # a number value beside an array
+            _numbers_as_arrays(self.backend, values)  # takes its dtype, as in arithmetic
+        return xp.where(cond, *values)
 
     def backward(self, gy):
         cond = self.operands()[0]

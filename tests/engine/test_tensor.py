@@ -129,6 +129,23 @@ def test_to_dtype_and_backend(backend):
     assert x.to(backend="numpy").backend == "numpy"
 
 
+def test_zero_d_results_and_their_gradients_are_arrays(backend):
+    """NumPy returns a 0-d result as a scalar (``numpy.float32``); ``.data`` stays an array."""
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor(3.0, requires_grad=True)
+    element = x[0]  # indexing one element
+    loss = (x * w).sum() * 2.0 + element.tanh()  # a full reduction, then arithmetic on 0-d
+    element.retain_grad()
+    loss.backward()
+    array_type = type(mg.zeros(1).data)
+    for t in (element, loss, w.grad, element.grad):
+        assert type(t.data) is array_type and t.shape == ()
+    (g,) = mg.grad(w * w, [w])
+    assert type(g.data) is array_type
+    loss.data += 1  # in place, as on any array
+    assert loss.item() == pytest.approx(2 * 3 * 3 + np.tanh(1.0) + 1, rel=1e-6)
+
+
 def test_detach_shares_data_but_leaves_the_graph(backend):
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     d = (x * 2).detach()

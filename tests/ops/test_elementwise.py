@@ -190,3 +190,30 @@ def test_unary_minus_is_its_own_inverse(backend):
     y = -x
     (-y).sum().backward()
     assert_close(x.grad, np.ones(2))
+
+
+NUMBER_OPERAND_OPS = {
+    "rpow": lambda z: 2.0**z,
+    "where": lambda z: mg.where(z > 0, z, 0.0),
+    "where, number first": lambda z: mg.where(z > 0, 1.5, z),
+    "clip": lambda z: mg.clip(z, 0.1, 0.2),
+    "sigmoid": lambda z: z.sigmoid(),
+    "relu": lambda z: z.relu(),
+    "square": lambda z: z**2,
+}
+
+
+@pytest.mark.parametrize("op", NUMBER_OPERAND_OPS.values(), ids=NUMBER_OPERAND_OPS.keys())
+@pytest.mark.parametrize("shape", [(), (3,)])
+def test_ops_that_meet_numbers_keep_float32_forward_and_backward(backend, op, shape):
+    """NEP 50's rule under NumPy 1 too, which would widen a 0-d float32 beside a number.
+
+    ``z.grad`` is the gradient as the backward rules computed it: a leaf's ``.grad`` is
+    cast to the leaf's dtype, so it could not show a widened rule.
+    """
+    x = as_tensor(np.full(shape, 0.3), dtype=mg.float32, requires_grad=True)
+    z = x * 1.0
+    z.retain_grad()
+    y = op(z)
+    y.sum().backward()
+    assert y.dtype == z.grad.dtype == mg.float32
