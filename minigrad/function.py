@@ -142,13 +142,14 @@ class Function:
     def call(self, primitive, *args, **params):
         """Run ``primitive`` on ``args`` inside a backward rule (``IndexAdd`` for ``GetItem``...).
 
-        In a first-order pass its forward runs on the raw arrays and nothing is
-        recorded; when the pass is recorded it is applied like any op, so that its own
-        backward gives the second derivative.
+        In a first-order pass its forward runs on the raw arrays (a Python number
+        among them handed over as :meth:`apply` would) and nothing is recorded; when
+        the pass is recorded it is applied like any op, so that its own backward gives
+        the second derivative.
         """
         if mode.enabled:
             return primitive.apply(*args, **params)
-        if primitive.numbers_as_arrays:  # its operands as apply would hand them over
+        if primitive.numbers_as_arrays:
             args = list(args)
             _numbers_as_arrays(self.backend, args)
         fn = object.__new__(primitive)
