@@ -157,7 +157,7 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     stacked = {}
     for t, parts in deferred.values():
         total = Deferred.total(parts, t._backend.xp, stacked)
-        _to_leaf(t, total, targets, found, owned, None)
+        _to_leaf(t, total, targets, found, owned, None, fresh=True)
     return found
 
 
@@ -233,10 +233,11 @@ def _sum_into(total, g, slot, owned):
     return total + g
 
 
-def _to_leaf(t, g, targets, found, owned, deferred):
+def _to_leaf(t, g, targets, found, owned, deferred, fresh=False):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad().
 
     A :class:`Deferred` contribution is only filed in ``deferred``, for the end of the walk.
+    ``fresh`` says that nothing else holds ``g``: the walk has just computed it.
     """
     if type(g) is Deferred:
         deferred.setdefault((id(t), g.b is None), (t, []))[1].append(g)
@@ -251,7 +252,11 @@ def _to_leaf(t, g, targets, found, owned, deferred):
     elif owned is None:  # a recorded walk: Tensors already
         t.grad = g if t.grad is None else t.grad + g
     elif t.grad is None:
-        t.grad = _as_tensor(g, t._backend)
+        # A rule's gradient may be shared (Add hands one array to both inputs, a sum's is a
+        # read-only broadcast view, a seed is the caller's): a leaf gets an array of its own,
+        # writable as in PyTorch, which the rest of this walk may then add into in place.
+        t.grad = _as_tensor(g if fresh else g.copy(), t._backend)
+        owned.add(id(t))
     else:
         total = _sum_into(t.grad._data, g, id(t), owned)
         if total is not t.grad._data:
@@ -319,6 +324,23 @@ def _seed(output, grad, op):
     return grad
 
 
+def _tensor_list(value, what):
+    """``grad``'s ``outputs`` or ``inputs`` as a list: one Tensor, or an iterable of them.
+
+    A list, not the caller's iterable, which is read more than once: ``model.parameters()``
+    is a generator.
+    """
+    if isinstance(value, Tensor):
+        return [value]
+    try:
+        return list(value)
+    except TypeError:
+        raise TypeError(
+            f"grad: expected a Tensor or a sequence of Tensors as {what}, "
+            f"got {type(value).__name__}"
+        ) from None
+
+
 def backward(output, grad=None, retain_graph=False, create_graph=False):
     r"""Add :math:`\partial\,\text{output} / \partial\,\text{leaf}` to each leaf's ``.grad``.
 
@@ -353,9 +375,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     tuple of Tensor
         One gradient per input, of the input's shape.
     """
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    if isinstance(inputs, Tensor):
-        inputs = [inputs]
+    outputs = _tensor_list(outputs, "outputs")
+    inputs = _tensor_list(inputs, "inputs")
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs] * len(outputs)
     if len(grad_outputs) != len(outputs):

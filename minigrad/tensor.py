@@ -121,6 +121,13 @@ class Tensor:
     def __len__(self):
         return len(self._data)
 
+    def __iter__(self):
+        # Without it Python would iterate through __getitem__ until an IndexError, and a
+        # 0-d tensor would silently look empty.
+        if self.ndim == 0:
+            raise TypeError("iter: expected a tensor of at least one dimension, got a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
     def __repr__(self):
         body = str(self._backend.to_host(self._data)).replace("\n", "\n       ")
         extra = f", dtype={self.dtype}"
@@ -253,7 +260,9 @@ class Tensor:
         if node is not None:
             if node.hooks is None:
                 node.hooks = []
-            node.hooks.append((self._index, weakref.ref(self)))
+            # A second call must not register a second hook: each adds the gradient once.
+            if not any(i == self._index and ref() is self for i, ref in node.hooks):
+                node.hooks.append((self._index, weakref.ref(self)))
         return self
 
     def zero_grad(self):
@@ -323,6 +332,9 @@ class Tensor:
 
     def __neg__(self):
         return _ops.neg(self)
+
+    def __abs__(self):
+        return _ops.abs(self)
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)

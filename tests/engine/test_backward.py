@@ -328,3 +328,37 @@ def test_a_weight_used_at_every_step_sums_its_deferred_contributions(backend, co
         got = (w.grad - 1, b.grad, h0.grad)
     for g, expected in zip(got, want):
         assert_close(g, expected)
+
+
+def test_grad_takes_inputs_from_a_generator(backend):
+    """model.parameters() is a generator: grad must not use it up before the result."""
+    w, b = as_tensor([1.0, 2.0], requires_grad=True), as_tensor(3.0, requires_grad=True)
+    loss = (w * w).sum() * b
+    gw, gb = mg.grad(loss, (t for t in [w, b]))
+    assert_close(gw, [6.0, 12.0])
+    assert_close(gb, 5.0)
+    with pytest.raises(TypeError, match="expected a Tensor or a sequence of Tensors as outputs"):
+        mg.grad(3.0, [w])
+
+
+def test_retain_grad_twice_keeps_one_gradient(backend):
+    x = as_tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    assert y.retain_grad().retain_grad() is y
+    y.sum().backward()
+    assert_close(y.grad, [1.0, 1.0])
+
+
+def test_leaf_gradients_are_writable_arrays_of_their_own(backend):
+    """A rule may hand one array to several inputs (Add), a sum hands a read-only broadcast
+    view, and a seed is the caller's tensor: each leaf's .grad must still be its own."""
+    x, w = as_tensor([1.0, 2.0], requires_grad=True), as_tensor([3.0, 4.0], requires_grad=True)
+    (x + w).sum().backward()
+    x.grad.data *= 2  # a read-only broadcast view would raise here
+    assert_close(x.grad, [2.0, 2.0])
+    assert_close(w.grad, [1.0, 1.0])  # not the same array as x.grad
+    seed = as_tensor([1.0, 1.0])
+    x.grad = None
+    x.backward(seed)
+    seed.data[...] = 7.0
+    assert_close(x.grad, [1.0, 1.0])

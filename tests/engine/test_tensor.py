@@ -195,3 +195,11 @@ def test_comparisons_give_bool_tensors_off_the_graph(backend, op):
     for got in (op(x, other), op(x, 2.0)):
         assert got.dtype == mg.bool_ and not got.requires_grad and got.is_leaf
         np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_iteration_runs_along_the_first_axis_and_refuses_0d():
+    rows = list(mg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert [r.numpy().tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(TypeError, match="0-d tensor"):
+        list(mg.tensor(3.0))
+    assert abs(mg.tensor([-1.5])).numpy().tolist() == [1.5]
