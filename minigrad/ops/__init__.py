@@ -7,8 +7,9 @@ Composites (``mean``, ``logsumexp``, ``softmax``, ``log_softmax``, ``stack`` and
 """
 
 import math
+import operator
 
-from minigrad import backends
+from minigrad import backends, factories
 from minigrad.dtypes import as_dtype, is_floating
 from minigrad.tensor import Tensor, _operand
 
@@ -79,9 +80,10 @@ def clip(x, min=None, max=None):
     Parameters
     ----------
     x : Tensor
-    min, max : float, optional
+    min, max : float or Tensor, optional
         The bounds; either may be ``None``, not both. A value equal to a bound
-        counts as inside.
+        counts as inside. Tensor bounds broadcast against ``x`` and receive the
+        gradient where they are the result (composed from :func:`where`).
 
     Returns
     -------
@@ -98,6 +100,10 @@ def clip(x, min=None, max=None):
     # NumPy scalar bounds become Python numbers, which do not promote float32 to float64.
     lo = None if min is None else _operand(min, "clip")
     hi = None if max is None else _operand(max, "clip")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):  # operands, not options of Clip
+        y = _tensor(x, "clip")
+        y = y if lo is None else where(y < lo, lo, y)
+        return y if hi is None else where(y > hi, hi, y)
     return Clip.apply(_tensor(x, "clip"), lo=lo, hi=hi)
 
 
@@ -146,6 +152,10 @@ def where(cond, a, b):
     _tensor(cond, "where")
     if cond.dtype.kind != "b":
         raise TypeError(f"where: expected a boolean condition, got dtype {cond.dtype}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        # Two numbers take the dtype mg.tensor gives them together (float32 for floats), not
+        # NumPy's float64.
+        a, b = factories.tensor([_operand(a, "where"), _operand(b, "where")], backend=cond.backend)
     return Where.apply(cond, a, b)
 
 
@@ -188,8 +198,8 @@ def logsumexp(x, axis=None, keepdims=False):
     r""":math:`\log \sum_i e^{x_i}` over ``axis``, computed without overflow.
 
     Composite: backward comes from its parts. The maximum ``m`` is subtracted before
-    exponentiating, :math:`m + \log\sum_i e^{x_i - m}`; it is detached because the
-    result does not depend on it.
+    exponentiating, :math:`m + \log\sum_i e^{x_i - m}` (:math:`m = 0` where the
+    maximum is infinite); it is detached because the result does not depend on it.
 
     Parameters
     ----------
@@ -205,7 +215,11 @@ def logsumexp(x, axis=None, keepdims=False):
         ``x``'s shape without the reduced axes (or with them at length 1).
     """
     _tensor(x, "logsumexp")
-    shift = x.max(axis=axis, keepdims=True).detach()
+    peak = x.max(axis=axis, keepdims=True).data
+    # A slice whose maximum is infinite (all -inf, or holding +inf) is not shifted: x - peak
+    # would be inf - inf = NaN there, and the sum is -inf or +inf, as it should be, anyway.
+    xp = x._backend.xp
+    shift = Tensor(xp.where(xp.isfinite(peak), peak, 0), x._backend)
     total = (x - shift).exp().sum(axis=axis, keepdims=keepdims)
     return total.log() + (shift if keepdims else shift.reshape(total.shape))
 
@@ -253,7 +267,15 @@ def softmax(x, axis=-1):
 
 
 def _axis_arg(axis):
-    return tuple(axis) if isinstance(axis, list) else axis
+    """``axis`` as the reductions take it: ``None``, an int or a tuple of ints.
+
+    Integers of other kinds (``numpy.int64``, an integer 0-d tensor) become ints.
+    """
+    if axis is None or type(axis) is int:
+        return axis
+    if isinstance(axis, (list, tuple)):
+        return tuple(operator.index(a) for a in axis)
+    return operator.index(axis)
 
 
 # ---- linear algebra ----------------------------------------------------------------------
@@ -368,7 +390,11 @@ def getitem(x, index):
 
 
 def _native_index(index, backend):
-    """Turn Tensors and lists inside an index into arrays of ``backend``."""
+    """Turn Tensors and lists inside an index into arrays of ``backend``.
+
+    The node keeps index arrays for its backward, so it gets copies: a caller who
+    refills an index buffer after the forward pass must not move the gradients.
+    """
     if isinstance(index, tuple):
         return tuple(_native_index(part, backend) for part in index)
     if isinstance(index, Tensor):
@@ -377,10 +403,12 @@ def _native_index(index, backend):
                 f"getitem: the index lives on {index.backend!r} but the tensor on "
                 f"{backend.name!r}; move it with .to({backend.name!r})"
             )
-        return index.data
+        return index.data.copy()
+    if backend.is_native(index):
+        return index.copy()
     if isinstance(index, list):
         return backend.xp.asarray(index)
-    if hasattr(index, "shape") and not backend.is_native(index):
+    if hasattr(index, "shape"):  # another backend's array, or a NumPy scalar
         owner = backends.of(index)
         return backend.from_host(owner.to_host(index) if owner else index)
     return index
@@ -479,9 +507,15 @@ def split(x, indices_or_sections, axis=0):
     ValueError
         If equal sections are impossible or ``axis`` is out of range.
     """
-    if not isinstance(indices_or_sections, int):
-        indices_or_sections = [int(i) for i in indices_or_sections]
     _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
+    if hasattr(indices_or_sections, "__index__"):  # an int, a NumPy int, an int 0-d tensor
+        indices_or_sections = operator.index(indices_or_sections)
+        if indices_or_sections <= 0:
+            raise ValueError(
+                f"split: expected a positive number of sections, got {indices_or_sections}"
+            )
+    else:
+        indices_or_sections = [operator.index(i) for i in indices_or_sections]
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 

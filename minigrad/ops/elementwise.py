@@ -10,6 +10,7 @@ import math
 from minigrad.backends import KernelSource
 from minigrad.function import Function
 from minigrad.grad_mode import mode
+from minigrad.ops.shape import Where
 
 # On a GPU every NumPy-style pass over an array is a kernel launch, so the nonlinearities
 # whose NumPy forms take several passes also carry one kernel each (see KernelSource).
@@ -85,7 +86,12 @@ class Div(Function):
 
 class Pow(Function):
     r"""``y = a ** b``;   :math:`\partial y/\partial a = b a^{b-1}`,
-    :math:`\partial y/\partial b = y \ln a`."""
+    :math:`\partial y/\partial b = y \ln a`.
+
+    At :math:`a = 0` both are taken as their limits where the formulas would give
+    :math:`0 \cdot \infty`: :math:`\partial y/\partial a = 0` for :math:`b = 0`, and
+    :math:`\partial y/\partial b = 0` for :math:`b \ge 0`, as in PyTorch.
+    """
 
     __slots__ = ()
 
@@ -98,19 +104,36 @@ class Pow(Function):
 
     def backward(self, gy):
         a, b = self.operands()
+        base, exponent = self.arrays  # raw, for the masks
         need_a, need_b = self.needs_input_grad
-        ga = None
-        if need_a:
-            # For the square (squared errors) a ** 1 would be a pass of pow: 2a = a + a is
-            # cheaper, and exact without a number to widen a 0-d float32 under NumPy 1.
-            ga = gy * (a + a) if isinstance(b, (int, float)) and b == 2 else gy * b * a ** (b - 1)
-        gb = None
+        ga = gb = None
+        if need_a and _is_number(b):
+            # The square's 2a as a + a: cheaper than a ** 1, and no number to widen a 0-d
+            # float32 under NumPy 1. x ** 0 is the constant 1: its slope is 0, even at 0.
+            ga = gy * (a + a) if b == 2 else gy * 0 if b == 0 else gy * b * a ** (b - 1)
+        elif need_a:  # at a = b = 0 the slope is 0, where b a^(b-1) would be 0 * inf
+            ga = self._zero_where((base == 0) & (exponent == 0), gy * b * a ** (b - 1))
         if need_b:
             gb = gy * self.output()
             # A number base's log goes through Mul, which gives it gb's dtype (NEP 50).
-            gb = self.call(Mul, gb, math.log(a)) if isinstance(a, (int, float)) else (
-                gb * self.call(Log, a))
+            gb = self.call(Mul, gb, _log(a)) if _is_number(a) else gb * self.call(Log, a)
+            # At a = 0, y is 0 (b > 0) or 1 (b = 0) whatever b is: the slope is 0, where
+            # y ln a would be 0 * (-inf). PyTorch's rule, too.
+            gb = self._zero_where((base == 0) & (exponent >= 0), gb)
         return ga, gb
+
+    def _zero_where(self, mask, value):
+        """``value`` with 0 where the boolean array ``mask`` holds."""
+        return self.call(Where, self.constant(mask), 0, value)
+
+
+def _is_number(x):
+    return isinstance(x, (int, float))
+
+
+def _log(number):
+    r""":math:`\ln` of a Python number, as the array log has it: -inf at 0, NaN below."""
+    return math.log(number) if number > 0 else -math.inf if number == 0 else math.nan
 
 
 class Neg(Function):

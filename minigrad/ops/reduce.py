@@ -45,6 +45,7 @@ class Max(Function):
     r"""``y = max(x, axis)``;   :math:`\partial y/\partial x_i = [x_i = y] / \#\{j: x_j = y\}`.
 
     Tied maxima share the gradient equally, so it still sums to the upstream gradient.
+    Where the result is NaN, it came from the NaNs of the input, which share the gradient.
     """
 
     __slots__ = ("axes",)
@@ -58,7 +59,8 @@ class Max(Function):
 
     def backward(self, gy):
         x, y = self.arrays[0], self.saved
-        hits = (x == y).astype(x.dtype)
+        xp = self.backend.xp
+        hits = ((x == y) | (xp.isnan(x) & xp.isnan(y))).astype(x.dtype)  # NaN == NaN is False
         share = hits / hits.sum(axis=self.axes, keepdims=True)
         return gy.reshape(y.shape) * self.constant(share)
 

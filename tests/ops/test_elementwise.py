@@ -217,3 +217,36 @@ def test_ops_that_meet_numbers_keep_float32_forward_and_backward(backend, op, sh
     y = op(z)
     y.sum().backward()
     assert y.dtype == z.grad.dtype == mg.float32
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's warnings for log(0) and 0 ** -1
+def test_pow_slopes_at_zero_follow_the_limits(backend):
+    """x ** 0 is constant and 0 ** b (b >= 0) is 0 or 1 whatever b: their slopes are 0 where
+    the formulas b x^(b-1) and y ln x would give 0 * inf = NaN (PyTorch's values too)."""
+    x = as_tensor([0.0, 0.0, 2.0, -1.0], requires_grad=True)
+    e = as_tensor([2.0, 0.0, 3.0, 2.0], requires_grad=True)
+    (x**e).sum().backward()
+    assert_close(x.grad, [0.0, 0.0, 12.0, -2.0])
+    assert_close(e.grad[:3], [0.0, 0.0, 8.0 * np.log(2.0)])
+    assert np.isnan(host(e.grad)[3])  # ln of a negative base
+    x = as_tensor([0.0, 3.0], requires_grad=True)
+    (x**0).sum().backward()
+    assert_close(x.grad, [0.0, 0.0])
+    (g,) = mg.grad((x**1).sum(), [x], create_graph=True)
+    assert_close(mg.grad(g.sum(), [x])[0], [0.0, 0.0])  # the slope of x ** 0, at 0 too
+    for base, expected in [(0.0, [0.0, 0.0]), (-2.0, [np.nan, np.nan])]:
+        e = as_tensor([2.0, 0.0], requires_grad=True)
+        (base**e).sum().backward()  # a number base: math.log would raise at 0 and below
+        assert_close(e.grad, expected)
+
+
+def test_clip_with_tensor_bounds_differentiates_the_bounds_too(backend):
+    x = as_tensor([1.0, 2.0, 3.0], requires_grad=True)
+    hi = as_tensor([2.5, 0.5, 2.5], requires_grad=True)
+    y = x.clip(min=as_tensor(1.5), max=hi)
+    y.sum().backward()
+    assert_close(y, [1.5, 0.5, 2.5])
+    assert_close(x.grad, [0.0, 0.0, 0.0])
+    assert_close(hi.grad, [0.0, 1.0, 1.0])
+    hi.data[...] = 1.0  # the bound is read anew, not cached from the first call
+    assert_close(x.clip(max=hi), [1.0, 1.0, 1.0])

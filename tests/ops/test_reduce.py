@@ -131,3 +131,15 @@ def test_softmax_rows_sum_to_one_and_its_gradient_to_zero(backend):
 @pytest.mark.parametrize("name", ["sum", "mean", "max", "min", "logsumexp"])
 def test_reductions_keep_float32(backend, name):
     assert getattr(as_tensor([[1.0, 2.0]], dtype=mg.float32), name)(axis=1).dtype == mg.float32
+
+
+def test_max_sends_the_gradient_to_the_nan_that_it_returns(backend):
+    x = as_tensor([1.0, np.nan, 3.0], requires_grad=True)
+    x.max().backward()
+    assert_close(x.grad, [0.0, 1.0, 0.0])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # NumPy's warning for log(0)
+def test_logsumexp_of_infinite_slices(backend):
+    x = as_tensor([[-np.inf, -np.inf], [np.inf, 1.0], [1.0, 2.0]])
+    assert_close(x.logsumexp(axis=1), [-np.inf, np.inf, np.log(np.e + np.e**2)])

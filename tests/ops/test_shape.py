@@ -199,3 +199,28 @@ def test_shape_ops_keep_float32(backend):
     for y in (x.reshape(3, 2), x.T, x[0], mg.concat([x, x]), mg.stack([x, x]),
               mg.split(x, 3, 1)[0], x.broadcast_to((4, 2, 3)), mg.where(x > 0, x, 0.0)):
         assert y.dtype == mg.float32, y
+
+
+def test_integer_arguments_of_any_integer_type(backend):
+    x = as_tensor(np.arange(6.0))
+    assert [p.shape for p in mg.split(x, np.int64(3))] == [(2,), (2,), (2,)]
+    assert [p.shape for p in mg.split(x, mg.tensor(2))] == [(3,), (3,)]
+    assert_close(x.reshape(2, 3).sum(axis=np.int64(1)), [3.0, 12.0])
+    with pytest.raises(ValueError, match="positive number of sections, got 0"):
+        mg.split(x, 0)
+
+
+def test_an_index_array_refilled_after_the_forward_does_not_move_the_gradient(backend):
+    x = as_tensor(np.arange(3.0), requires_grad=True)
+    index = np.array([0, 0])
+    y = x[index]
+    index[:] = 2
+    y.sum().backward()
+    assert_close(x.grad, [2.0, 0.0, 0.0])
+
+
+def test_where_between_two_numbers_takes_the_default_dtypes(backend):
+    cond = mg.tensor([True, False])
+    assert mg.where(cond, 1.0, 0.0).dtype == mg.float32
+    assert mg.where(cond, 1, 0.5).dtype == mg.float32
+    assert mg.where(cond, 1, 0).dtype == mg.int64
