@@ -211,7 +211,14 @@ class Tensor:
         if dtype is not None:
             out = _ops.cast(out, dtype)
         if backend is not None:
-            out = _ops.to_backend(out, backends.get(backend))
+            try:
+                destination = backends.get(backend)
+            except ValueError as err:
+                if target is None:
+                    raise
+                # The positional argument may have been meant as a dtype ("float16").
+                raise ValueError(f"to: {err}; or a dtype, one of {sorted(_dtypes._ALL)}") from None
+            out = _ops.to_backend(out, destination)
         return out
 
     def detach(self):

@@ -203,3 +203,8 @@ def test_iteration_runs_along_the_first_axis_and_refuses_0d():
     with pytest.raises(TypeError, match="0-d tensor"):
         list(mg.tensor(3.0))
     assert abs(mg.tensor([-1.5])).numpy().tolist() == [1.5]
+
+
+def test_to_names_dtypes_too_when_a_name_is_unknown():
+    with pytest.raises(ValueError, match=r"unknown backend 'float16'.*or a dtype, one of"):
+        mg.tensor([1.0]).to("float16")
