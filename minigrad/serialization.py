@@ -4,7 +4,7 @@ r"""Saving and loading state dicts as ``.npz`` files, never with pickle.
 optimiser's state dicts, an epoch counter...) and :func:`~minigrad.load` reads it back.
 Loading a file can never run code: nothing is ever unpickled.
 
-The file format (version 1)
+The file format (version 2)
 ---------------------------
 An ``.npz`` file is a zip archive of ``.npy`` arrays, so NumPy alone can read
 one. Each leaf of the nested dict becomes one entry, named by its path of keys
@@ -22,12 +22,20 @@ is stored as the entries ``model/lstm.weight_ih_l0`` and ``optim/state/0/step:in
   ``numpy.load(path)["model/lstm.weight_ih_l0"]`` works. Their dtype must be
   boolean or numeric.
 - Every other leaf is stored as a small array, and its name ends in a type tag:
-  ``:int`` (0-d int64), ``:float`` (0-d float64), ``:bool``, ``:str`` (0-d
-  unicode), ``:none``, ``:list`` (a flat list or tuple of numbers as a 1-d
-  array: bool if all are bools, int64 if all are ints, else float64; it loads
-  as a list) and ``:dict`` (an empty dict, which would otherwise leave no entry).
-- The entry ``minigrad:format`` holds the format version, ``1``. A file
-  without it was not written by :func:`~minigrad.save` and is refused.
+  ``:int`` (0-d int64), ``:float`` (0-d float64), ``:bool``, ``:str`` (the
+  code points, a 1-d uint32 array), ``:none``, ``:list`` (a flat list or tuple
+  of numbers as a 1-d array: bool if all are bools, int64 if all are ints, else
+  float64; it loads as a list) and ``:dict`` (an empty dict, which would
+  otherwise leave no entry).
+- The entry ``minigrad:format`` holds ``[2, n]``: the format version and the
+  number ``n`` of entries in the file, itself included. A file without it was
+  not written by :func:`~minigrad.save` and is refused.
+
+Each entry carries a CRC-32 checksum, which the zip reader checks, but a damaged
+zip directory can hide whole entries; the count ``n`` turns that silent loss
+into an error. Files of version 1 still load: their ``minigrad:format`` is the
+0-d ``1`` (no count to check) and a ``:str`` is a 0-d unicode array (which cannot
+hold trailing NUL characters, hence the code points).
 
 Paths are taken literally: ``save`` writes exactly ``path`` (unlike
 :func:`numpy.savez`, it never appends ``.npz``) and ``load`` reads exactly ``path``.
@@ -53,12 +61,16 @@ from minigrad.errors import SerializationError
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT_ENTRY = "minigrad:format"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Every .npz file starts with a zip local-file header (or, if empty, the end-of-archive record).
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _ARRAY_KINDS = "biufc"   # bool, signed and unsigned int, float, complex
 _NO_PAYLOAD = numpy.zeros(0, dtype=numpy.int8)   # stored for the tags that carry no data
-_SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}
+_SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}   # "str": of version 1
+# What zipfile raises for a damaged archive besides BadZipFile. A flipped bit in a header's
+# flags reads as encryption (RuntimeError) or an unknown compression (NotImplementedError,
+# a RuntimeError too).
+_DAMAGED = (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error, RuntimeError)
 
 
 def save(obj, path):
@@ -88,8 +100,11 @@ def save(obj, path):
     """
     if not isinstance(obj, dict):
         raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
-    entries = {FORMAT_ENTRY: numpy.array(FORMAT_VERSION, dtype=numpy.int64)}
+    entries = {}
     _flatten(obj, "", entries)
+    # The count, this entry included, lets load notice entries that a damaged directory hides.
+    header = numpy.array([FORMAT_VERSION, len(entries) + 1], dtype=numpy.int64)
+    entries = {FORMAT_ENTRY: header, **entries}
     path = os.fsdecode(path)
     descriptor, temporary = _create_temporary(path)
     try:
@@ -138,7 +153,7 @@ def load(path):
     _check_signature(path)
     try:
         archive = numpy.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError) as err:
+    except _DAMAGED as err:
         raise SerializationError(f"load: expected a complete .npz archive at {path!r}, got one "
                                  f"that cannot be opened ({err}); it may be truncated") from err
     with archive:
@@ -178,7 +193,8 @@ def _encode(value, name):
     if isinstance(value, numbers.Real):
         return "float", numpy.array(float(value), dtype=numpy.float64)
     if isinstance(value, str):
-        return "str", numpy.array(value)
+        # Code points: a NumPy unicode array would drop trailing NUL characters.
+        return "str", numpy.array([ord(c) for c in value], dtype=numpy.uint32)
     if isinstance(value, (list, tuple)):
         return "list", _number_list(value, name)
     raise TypeError(f"save: unsupported value at key {name!r}: expected an array, int, float, "
@@ -259,18 +275,28 @@ def _read_entries(archive, path):
             f"{FORMAT_ENTRY!r} entry (its entries include {names[:5]}); "
             "read other .npz files with numpy.load"
         )
-    version = _read_entry(archive, FORMAT_ENTRY, path)
-    if version.shape != () or version.item() != FORMAT_VERSION:
-        raise SerializationError(f"load: expected format version {FORMAT_VERSION} in {path!r}, "
-                                 f"got {version.tolist()!r} (written by a newer minigrad?)")
+    header = _read_entry(archive, FORMAT_ENTRY, path).tolist()
+    if header != 1:   # version 1 wrote the bare version, without a count to check
+        _check_header(header, len(names), path)
     return {name: _read_entry(archive, name, path) for name in names if name != FORMAT_ENTRY}
+
+
+def _check_header(header, count, path):
+    """Raise unless ``header`` is ``[FORMAT_VERSION, count]``: this version, no entry lost."""
+    if not (isinstance(header, list) and len(header) == 2 and header[0] == FORMAT_VERSION):
+        raise SerializationError(f"load: expected format version {FORMAT_VERSION} or 1 in "
+                                 f"{path!r}, got {header!r} (written by a newer minigrad?)")
+    if header[1] != count:
+        raise SerializationError(f"load: expected {header[1]} entries in {path!r}, as its "
+                                 f"{FORMAT_ENTRY!r} entry records, got {count}: the archive's "
+                                 "directory is corrupt")
 
 
 def _read_entry(archive, name, path):
     """Read one entry as a plain array; object arrays are refused before any unpickling."""
     try:
         array = archive[name]
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error) as err:
+    except _DAMAGED as err:
         raise SerializationError(
             f"load: expected entry {name!r} of {path!r} to be a plain array of numbers, got one "
             f"that cannot be read safely ({err}); mg.save never pickles and mg.load never "
@@ -305,6 +331,8 @@ def _decode(tag, array, name, path):
     try:
         if tag == "":
             return array
+        if tag == "str" and array.ndim == 1:
+            return "".join(map(chr, array.tolist()))
         if tag in _SCALAR_TYPES and array.ndim == 0:
             return _SCALAR_TYPES[tag](array.item())
         if tag == "list" and array.ndim == 1:

@@ -1,6 +1,7 @@
 """mg.save / mg.load: round trips, unsafe and broken files, atomic writes."""
 
 import os
+import zipfile
 
 import numpy as np
 import pytest
@@ -89,6 +90,21 @@ def test_path_is_used_exactly_as_given(tmp_path):
     mg.save({"x": 1}, str(tmp_path / "checkpoint"))
     assert os.listdir(tmp_path) == ["checkpoint"]
     assert mg.load(str(tmp_path / "checkpoint")) == {"x": 1}
+
+
+@pytest.mark.parametrize("text", ["ab\x00", "\x00", "", "a\x00b", "😀", "\ud800"])
+def test_strings_round_trip_exactly(tmp_path, text):
+    # A NumPy unicode array drops trailing NUL characters.
+    mg.save({"s": text}, tmp_path / "c.npz")
+    assert mg.load(tmp_path / "c.npz") == {"s": text}
+
+
+def test_files_of_format_version_1_still_load(tmp_path):
+    # Version 1 wrote the bare version, no count of entries, and a str as 0-d unicode.
+    path = tmp_path / "v1.npz"
+    np.savez(path, **{serialization.FORMAT_ENTRY: np.array(1), "model/w": np.eye(2),
+                      "note:str": np.array("héllo"), "epoch:int": np.array(4)})
+    assert_same_tree(mg.load(path), {"model": {"w": np.eye(2)}, "note": "héllo", "epoch": 4})
 
 
 def test_save_replaces_an_existing_file(tmp_path):
@@ -194,6 +210,36 @@ def test_a_corrupted_entry_is_a_clear_error(tmp_path):
     (tmp_path / "corrupt.npz").write_bytes(bytes(data))
     with pytest.raises(mg.SerializationError, match="corrupt"):
         mg.load(tmp_path / "corrupt.npz")
+
+
+def test_an_entry_lost_from_the_archive_directory_is_a_clear_error(tmp_path):
+    mg.save({"a": 1, "b": 2}, tmp_path / "c.npz")
+    # What a damaged central directory does: one member disappears from the listing.
+    with zipfile.ZipFile(tmp_path / "c.npz") as full, \
+            zipfile.ZipFile(tmp_path / "lost.npz", "w") as lost:
+        for member in full.namelist():
+            if member != "b:int.npy":
+                lost.writestr(member, full.read(member))
+    with pytest.raises(mg.SerializationError, match="expected 3 entries in .* got 2"):
+        mg.load(tmp_path / "lost.npz")
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x80], ids=hex)
+def test_every_flipped_bit_loads_the_saved_value_or_is_a_clear_error(tmp_path, mask):
+    # Flipped header bits used to surface as zipfile's RuntimeError ("encrypted") or
+    # NotImplementedError ("compression method"), or to hide entries silently.
+    state = {"model": {"w": np.arange(3.0)}, "step": 3, "note": "ab"}
+    mg.save(state, tmp_path / "good.npz")
+    data, path = (tmp_path / "good.npz").read_bytes(), tmp_path / "flipped.npz"
+    for position in range(len(data)):
+        flipped = bytearray(data)
+        flipped[position] ^= mask
+        path.write_bytes(flipped)
+        try:
+            loaded = mg.load(path)
+        except mg.SerializationError:
+            continue
+        assert_same_tree(loaded, state)
 
 
 @pytest.mark.parametrize("write, words", [
