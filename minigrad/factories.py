@@ -53,7 +53,8 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
     Raises
     ------
     TypeError
-        If ``data`` holds something other than numbers or booleans, if the dtype
+        If ``data`` holds something other than real numbers or booleans (objects,
+        strings, complex numbers), whether a list or an array, if the dtype
         is not one of minigrad's, or if ``requires_grad`` is asked of a
         non-floating dtype.
 
@@ -72,14 +73,15 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
     elif owner is not None:
         array = target.from_host(owner.to_host(data)).copy()
     else:
-        array = target.xp.asarray(data)
+        # Copied: asarray shares the memory of another library's array (a PyTorch tensor).
+        array = target.xp.asarray(data).copy()
         if dtype is None and not hasattr(data, "dtype"):
             kind = array.dtype.kind
             dtype = float32 if kind == "f" else int64 if kind in "iu" else None
-        if array.dtype.kind not in "fiub":
-            raise TypeError(
-                f"tensor: expected numbers or booleans, got data of dtype {array.dtype}"
-            )
+    if array.dtype.kind not in "fiub":   # NumPy arrays too can hold objects or strings
+        raise TypeError(
+            f"tensor: expected real numbers or booleans, got data of dtype {array.dtype}"
+        )
     if dtype is not None:
         array = array.astype(as_dtype(dtype), copy=False)
     return _finish(array, target, requires_grad)

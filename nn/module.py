@@ -7,6 +7,7 @@ attributes, own parameters first, then each submodule under its attribute name.
 """
 
 import collections
+import collections.abc
 
 import minigrad as mg
 
@@ -268,8 +269,8 @@ class Module:
 
         Parameters
         ----------
-        state_dict : dict
-            Dotted names to arrays (NumPy, CuPy), Tensors or nested lists.
+        state_dict : mapping
+            Dotted names to arrays (NumPy, CuPy), Tensors or nested lists of numbers.
         strict : bool
             Require exactly this module's keys. Shapes must match either way.
 
@@ -280,24 +281,37 @@ class Module:
 
         Raises
         ------
+        TypeError
+            If ``state_dict`` is not a mapping (a dict).
         ValueError
-            Listing every missing, unexpected and mis-shaped key at once.
+            Listing every missing, unexpected, mis-shaped and unconvertible key at once
+            (a value is unconvertible when :func:`minigrad.tensor` refuses it, e.g. an
+            array of objects).
         """
+        if not isinstance(state_dict, collections.abc.Mapping):
+            raise TypeError(f"load_state_dict: expected a dict (a mapping of parameter names "
+                            f"to arrays), got {type(state_dict).__name__}")
         own = dict(self._all_named_parameters())
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
-        values, mis_shaped = {}, []
+        values, mis_shaped, unconvertible = {}, [], []
         for name, parameter in own.items():
-            if name in state_dict:
+            if name not in state_dict:
+                continue
+            try:
                 value = mg.tensor(state_dict[name], dtype=parameter.dtype,
                                   backend=parameter.backend)
-                if value.shape != parameter.shape:
-                    mis_shaped.append(f"{name} (expected {parameter.shape}, got {value.shape})")
-                values[name] = value
+            except (TypeError, ValueError) as err:   # objects, strings, ragged lists
+                unconvertible.append(f"{name} ({err})")
+                continue
+            if value.shape != parameter.shape:
+                mis_shaped.append(f"{name} (expected {parameter.shape}, got {value.shape})")
+            values[name] = value
         problems = [f"{what}: {', '.join(names)}" for what, names in (
             ("missing keys", missing if strict else []),
             ("unexpected keys", unexpected if strict else []),
             ("mis-shaped keys", mis_shaped),
+            ("unconvertible keys", unconvertible),
         ) if names]
         if problems:
             raise ValueError(

@@ -136,6 +136,14 @@ def test_strict_load_lists_every_bad_key_in_one_error_and_changes_nothing():
     np.testing.assert_array_equal(layer.weight.numpy(), before)
 
 
+@pytest.mark.parametrize("state", [[("weight", np.zeros((2, 3)))], None], ids=["pairs", "None"])
+def test_load_state_dict_refuses_what_is_not_a_mapping(state):
+    with pytest.raises(TypeError) as info:
+        nn.Linear(3, 2).load_state_dict(state)
+    assert str(info.value) == ("load_state_dict: expected a dict (a mapping of parameter names "
+                               f"to arrays), got {type(state).__name__}")
+
+
 def test_non_strict_load_reports_missing_and_unexpected_keys():
     layer = nn.Linear(3, 2)
     result = layer.load_state_dict({"weight": np.ones((2, 3)), "other": 1.0}, strict=False)
@@ -216,6 +224,14 @@ def test_dropout_is_inverted_in_training_and_the_identity_in_eval(backend):
     assert drop.eval()(x) is x
     with pytest.raises(ValueError, match=r"Dropout: expected p to be a probability in \[0, 1\]"):
         nn.Dropout(1.5)
+
+
+def test_dropout_takes_any_real_probability_but_a_bool():
+    assert nn.Dropout(np.float32(0.5)).p == 0.5 and nn.Dropout(np.int64(1)).p == 1.0
+    for bad in (True, "0.5"):
+        with pytest.raises(ValueError, match=rf"Dropout: expected p to be a probability in "
+                                             rf"\[0, 1\], got {bad!r}"):
+            nn.Dropout(bad)
 
 
 @pytest.mark.parametrize("module, function", [
