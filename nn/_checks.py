@@ -4,20 +4,34 @@
 user sees at once which module refused the value.
 """
 
+import numbers
+
 import minigrad as mg
 
 
+def is_number(kind, value):
+    """Whether ``value`` is a number of ``kind`` (a :mod:`numbers` ABC), NumPy's too, not bool."""
+    return isinstance(value, kind) and not isinstance(value, bool)
+
+
 def positive_int(owner, name, value):
-    """Return ``value`` if it is a positive int, else raise naming the argument."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+    """Return ``value`` as an int if it is a positive integer, else raise naming the argument."""
+    if not is_number(numbers.Integral, value) or value < 1:
         raise ValueError(f"{owner}: expected {name} to be a positive int, got {value!r}")
-    return value
+    return int(value)
 
 
 def probability(owner, name, value):
-    """Return ``value`` as a float if it lies in ``[0, 1]``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    """Return ``value`` as a float if it is a real number in ``[0, 1]``."""
+    if not is_number(numbers.Real, value) or not 0 <= value <= 1:
         raise ValueError(f"{owner}: expected {name} to be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def non_negative(owner, name, value):
+    """Return ``value`` as a float if it is a real number ``>= 0`` (``inf`` included)."""
+    if not is_number(numbers.Real, value) or not value >= 0:
+        raise ValueError(f"{owner}: expected {name} >= 0, got {value!r}")
     return float(value)
 
 

@@ -4,6 +4,8 @@ Each is a composite of minigrad primitives: its backward comes from its parts.
 Losses take a ``reduction`` of ``"mean"``, ``"sum"`` or ``"none"``, as in PyTorch.
 """
 
+import numbers
+
 import minigrad as mg
 
 from . import _checks as check
@@ -115,6 +117,19 @@ def _same_shape(op, prediction, target):
         )
 
 
+def _floating_pair(op, input, target):
+    """Return ``input`` and ``target``, an integer or boolean one cast to the other's dtype.
+
+    This is PyTorch's promotion: float32 with int64 stays float32, where NumPy's rules
+    would give float64. Two floating dtypes promote as usual.
+    """
+    floating = [t.dtype for t in (input, target) if t.dtype.kind == "f"]
+    if not floating:
+        raise TypeError(f"{op}: expected a floating-point input or target, got dtypes "
+                        f"{input.dtype} and {target.dtype}")
+    return [t if t.dtype.kind == "f" else t.to(floating[0]) for t in (input, target)]
+
+
 def mse_loss(input, target, reduction="mean"):
     r"""Mean squared error, :math:`\ell_n = (x_n - y_n)^2`, reduced by ``reduction``.
 
@@ -123,17 +138,25 @@ def mse_loss(input, target, reduction="mean"):
     input : Tensor
         Predictions :math:`x`.
     target : Tensor
-        :math:`y`, of ``input``'s shape.
+        :math:`y`, of ``input``'s shape. If one of the two is integer or boolean, it is
+        cast to the other's floating dtype, as in PyTorch.
     reduction : {"mean", "sum", "none"}
         Average the per-element losses, add them, or return them unreduced.
 
     Returns
     -------
     Tensor
-        A scalar, or ``input``'s shape with ``reduction="none"``.
+        A scalar, or ``input``'s shape with ``reduction="none"``; of the floating dtype
+        of the two (the wider one when both are floating).
+
+    Raises
+    ------
+    TypeError
+        If neither ``input`` nor ``target`` is floating point.
     """
     _reduction("mse_loss", reduction)
     _same_shape("mse_loss", input, target)
+    input, target = _floating_pair("mse_loss", input, target)
     difference = input - target
     return _reduce(difference * difference, reduction)
 
@@ -170,13 +193,16 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
 def _class_indices(targets, logits, ignore_index):
     """Check ``targets`` and return it with ignored entries replaced by class 0."""
     check.tensor("cross_entropy", "targets", targets)
+    if ignore_index is not None and not check.is_number(numbers.Integral, ignore_index):
+        raise TypeError(f"cross_entropy: expected ignore_index to be an int or None, got "
+                        f"{ignore_index!r} ({type(ignore_index).__name__})")
     if targets.shape != logits.shape[:1]:
         raise ValueError(
             f"cross_entropy: expected targets of shape {logits.shape[:1]} for logits of shape "
             f"{logits.shape}, got {targets.shape}"
         )
     if ignore_index is not None:
-        # Any valid class will do at an ignored position: its loss is masked out afterwards.
+        # Any valid class will do at an ignored position: its loss is replaced by 0 afterwards.
         targets = mg.where(targets != ignore_index, targets, 0)
     check.index_range("cross_entropy", "target classes", targets, logits.shape[1])
     return targets
@@ -196,27 +222,40 @@ def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
     targets : Tensor
         Integer classes in ``[0, C)``, shape ``(N,)``.
     ignore_index : int, optional
-        Targets equal to it contribute no loss and no gradient; ``"mean"`` then divides
-        by the number of the other targets (``nan`` when there are none), as in PyTorch.
+        Targets equal to it contribute no loss and no gradient, whatever their row of
+        logits holds (even ``-inf``); ``"mean"`` then divides by the number of the other
+        targets (``nan`` when there are none), as in PyTorch.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns the ``(N,)`` losses, 0 at ignored positions.
 
     Returns
     -------
     Tensor
-        A scalar, or ``(N,)`` with ``reduction="none"``.
+        A scalar, or ``(N,)`` with ``reduction="none"``; of the dtype of ``logits``.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` is not floating point, ``targets`` not integer, or ``ignore_index``
+        not an int.
+    ValueError, IndexError
+        If the shapes do not fit, or a target (other than ``ignore_index``) is not a class.
     """
     _reduction("cross_entropy", reduction)
     check.tensor("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
+    if logits.dtype.kind != "f":
+        raise TypeError(f"cross_entropy: expected floating-point logits, got dtype {logits.dtype}")
     indices = _class_indices(targets, logits, ignore_index)
     rows = mg.arange(logits.shape[0], backend=logits.backend)
     losses = -logits.log_softmax(axis=1)[rows, indices]
     if ignore_index is None:
         return _reduce(losses, reduction)
-    kept = (targets != ignore_index).to(logits.dtype)
-    losses = losses * kept
+    kept = targets != ignore_index
+    # Selected, not multiplied by a 0/1 mask: an ignored row's loss may be inf (its class-0
+    # logit -inf), and inf * 0 is nan. where sends no gradient to the rows it leaves out.
+    losses = mg.where(kept, losses, 0.0)
     if reduction == "mean":
-        return losses.sum() / kept.sum()
+        return losses.sum() / kept.to(logits.dtype).sum()
     return _reduce(losses, reduction)

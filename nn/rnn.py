@@ -87,7 +87,8 @@ class RNNBase(Module):
         Of the parameters.
     **cell_options
         Passed to each cell: ``nonlinearity`` for :class:`RNN`, ``reset_after`` for
-        :class:`GRU`.
+        :class:`GRU`, none for :class:`LSTM` (a subclass lists the names it takes in
+        ``cell_option_names``; any other is a ``TypeError``).
 
     Inputs
     ------
@@ -107,12 +108,20 @@ class RNNBase(Module):
     """
 
     cell_class = None
+    cell_option_names = ()
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, dtype=mg.float32, backend=None,
                  **cell_options):
         super().__init__()
         owner = type(self).__name__
+        unexpected = [name for name in cell_options if name not in self.cell_option_names]
+        if unexpected:
+            # Checked here: the cell's own TypeError would name the cell class, not this layer.
+            own = ", ".join(self.cell_option_names)
+            raise TypeError(f"{owner}: got unexpected keyword arguments {unexpected}; {owner} "
+                            f"takes the arguments that RNN, GRU and LSTM share (see nn.RNNBase) "
+                            + (f"plus {own}" if own else "and no others"))
         self.input_size = check.positive_int(owner, "input_size", input_size)
         self.hidden_size = check.positive_int(owner, "hidden_size", hidden_size)
         self.num_layers = check.positive_int(owner, "num_layers", num_layers)
@@ -231,6 +240,7 @@ class RNN(RNNBase):
     """
 
     cell_class = RNNCell
+    cell_option_names = ("nonlinearity",)
 
 
 class GRU(RNNBase):
@@ -250,6 +260,7 @@ class GRU(RNNBase):
     """
 
     cell_class = GRUCell
+    cell_option_names = ("reset_after",)
 
 
 class LSTM(RNNBase):

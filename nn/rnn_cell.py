@@ -408,6 +408,10 @@ class LSTMCell(RNNCellBase):
     num_chunks = 4
     state_names = ("h", "c")
 
+    def __init__(self, input_size, hidden_size, bias=True, *, dtype=mg.float32, backend=None):
+        # Spelled out so that Python reports a wrong keyword against LSTMCell, not the base.
+        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+
     def step(self, x_proj, state):
         h, c = state
         # The gates and the state update are one fused node: it computes exactly

@@ -2,6 +2,8 @@ r"""Helpers around training: gradient clipping, and converting PyTorch GRU weigh
 
 import minigrad as mg
 
+from . import _checks as check
+
 __all__ = ["clip_grad_norm_", "minigrad_gru_to_torch", "torch_gru_to_minigrad"]
 
 
@@ -37,8 +39,7 @@ def clip_grad_norm_(parameters, max_norm):
     """
     if isinstance(parameters, mg.Tensor):
         parameters = [parameters]
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)) or max_norm < 0:
-        raise ValueError(f"clip_grad_norm_: expected max_norm >= 0, got {max_norm!r}")
+    max_norm = check.non_negative("clip_grad_norm_", "max_norm", max_norm)
     with_grad = [p for p in parameters if p.grad is not None]
     if not with_grad:
         return mg.tensor(0.0)
@@ -67,14 +68,24 @@ def torch_gru_to_minigrad(state_dict):
     Parameters
     ----------
     state_dict : dict
-        Names to arrays, e.g. ``{k: v.numpy() for k, v in torch_gru.state_dict().items()}``.
+        Names to array-likes: ``torch_gru.state_dict()`` as it is (PyTorch tensors are
+        read through NumPy, so this module never imports PyTorch), NumPy or CuPy arrays.
         Keys whose last dotted part starts with ``weight_ih``, ``weight_hh``, ``bias_ih``
-        or ``bias_hh`` are converted; other entries are passed through.
+        or ``bias_hh`` are converted; other entries are passed through unchanged.
 
     Returns
     -------
     dict
-        A new dict with new arrays; the input is not modified.
+        A new dict; each converted entry is a new NumPy array of the value's dtype, which
+        :meth:`~minigrad.nn.Module.load_state_dict` and ``torch.from_numpy`` both take.
+        The input is not modified.
+
+    Warnings
+    --------
+    Every ``weight_ih*``, ``weight_hh*``, ``bias_ih*`` and ``bias_hh*`` entry is converted,
+    whatever layer it belongs to. Give it a GRU's state dict, or only the GRU's entries of
+    a larger model's: the weights of an LSTM or an RNN in the same dict would be corrupted
+    (and refused only when their number of rows is not a multiple of 3).
 
     Examples
     --------
@@ -102,14 +113,14 @@ def _is_gru_parameter(name):
     return name.rsplit(".", 1)[-1].startswith(_GRU_PARAMETERS)
 
 
-def _negate_update_gate(name, array):
-    rows = array.shape[0]
+def _negate_update_gate(name, value):
+    converted = mg.tensor(value, backend="numpy").numpy()   # a copy, whatever the array type
+    rows = converted.shape[0]
     if rows % 3:
         raise ValueError(
             f"torch_gru_to_minigrad: {name} has {rows} rows; a GRU parameter has "
             "3 * hidden_size rows (gate blocks r, z, n)"
         )
     hidden = rows // 3
-    converted = array.copy()
-    converted[hidden:2 * hidden] = -array[hidden:2 * hidden]
+    converted[hidden:2 * hidden] = -converted[hidden:2 * hidden]
     return converted

@@ -71,6 +71,37 @@ def test_cross_entropy_errors():
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ignored_rows_give_zero_loss_and_gradient_even_with_minus_inf_logits(reduction):
+    # An ignored target is looked up as class 0, whose logit is -inf here: its loss is inf,
+    # and masking it by a multiplication with 0 gave nan.
+    values = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    values[:, 0] = -np.inf
+    logits = mg.tensor(values, requires_grad=True)
+    loss = F.cross_entropy(logits, mg.tensor([2, 0, 3, 0]), ignore_index=0, reduction=reduction)
+    kept = -log_softmax(values.astype(np.float64))[[0, 2], [2, 3]]
+    expected = {"none": [kept[0], 0.0, kept[1], 0.0], "sum": kept.sum(), "mean": kept.mean()}
+    assert loss.dtype == mg.float32
+    np.testing.assert_allclose(loss.numpy(), expected[reduction], rtol=1e-6)
+    loss.sum().backward()
+    np.testing.assert_array_equal(logits.grad.numpy()[[1, 3]], 0.0)
+    assert np.isfinite(logits.grad.numpy()).all()
+
+
+def test_cross_entropy_refuses_integer_logits_and_a_non_integer_ignore_index():
+    targets = mg.tensor([0, 1])
+    with pytest.raises(TypeError, match="^cross_entropy: expected floating-point logits, got "
+                                        "dtype int64$"):
+        F.cross_entropy(mg.tensor([[1, 2], [3, 4]]), targets)
+    for bad in (1.5, True, "1"):
+        with pytest.raises(TypeError, match=r"cross_entropy: expected ignore_index to be an int "
+                                            rf"or None, got {bad!r} \({type(bad).__name__}\)"):
+            F.cross_entropy(mg.randn(2, 2), targets, ignore_index=bad)
+    logits = mg.randn(2, 2)
+    assert F.cross_entropy(logits, targets, ignore_index=np.int64(1)).item() == pytest.approx(
+        F.cross_entropy(logits[:1], targets[:1]).item())
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_mse_loss(backend, reduction):
     a = mg.randn(3, 2, dtype=mg.float64, requires_grad=True)
     b = mg.randn(3, 2, dtype=mg.float64, requires_grad=True)
@@ -80,6 +111,20 @@ def test_mse_loss(backend, reduction):
     assert mg.gradcheck(lambda a, b: F.mse_loss(a, b, reduction), [a, b])
     with pytest.raises(ValueError, match=r"mse_loss: expected input and target of one shape"):
         F.mse_loss(a, b.reshape(6))
+
+
+def test_mse_loss_casts_an_integer_operand_to_the_floating_dtype_as_pytorch_does():
+    # NumPy would promote float32 with int64 to float64; PyTorch keeps float32.
+    prediction = mg.tensor([0.5, 2.0], requires_grad=True)
+    loss = F.mse_loss(prediction, mg.tensor([1, 2]))
+    assert loss.dtype == mg.float32 and loss.item() == pytest.approx(0.125)
+    loss.backward()
+    assert prediction.grad.dtype == mg.float32
+    assert F.mse_loss(mg.tensor([1, 2]), prediction).dtype == mg.float32
+    assert F.mse_loss(prediction, mg.tensor([True, False])).dtype == mg.float32
+    with pytest.raises(TypeError, match="^mse_loss: expected a floating-point input or target, "
+                                        "got dtypes int64 and int64$"):
+        F.mse_loss(mg.tensor([1, 2]), mg.tensor([1, 2]))
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -197,6 +242,17 @@ def test_clip_grad_norm_rebinds_gradients_that_share_an_array():
     np.testing.assert_allclose(b.grad.numpy(), expected, rtol=1e-5)
 
 
+def test_clip_grad_norm_accepts_any_real_max_norm_but_a_bool():
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    w.grad = mg.tensor([3.0, 4.0])
+    assert float(nn.utils.clip_grad_norm_([w], np.float32(1.0))) == pytest.approx(5.0)
+    np.testing.assert_allclose(w.grad.numpy(), [0.6, 0.8], rtol=1e-5)
+    assert float(nn.utils.clip_grad_norm_([w], np.int64(2))) == pytest.approx(1.0)
+    for bad in (True, "1.0", float("nan")):
+        with pytest.raises(ValueError, match=f"expected max_norm >= 0, got {bad!r}$"):
+            nn.utils.clip_grad_norm_([w], bad)
+
+
 def test_clip_grad_norm_skips_parameters_without_gradients():
     p = nn.Parameter(mg.ones(2))
     assert float(nn.utils.clip_grad_norm_(p, 1.0)) == 0.0
@@ -222,3 +278,11 @@ def test_gru_conversion_negates_the_update_block_and_is_its_own_inverse():
         np.testing.assert_array_equal(back[name], value)
     with pytest.raises(ValueError, match="weight_hh has 4 rows; a GRU parameter has 3"):
         nn.utils.torch_gru_to_minigrad({"weight_hh": np.zeros((4, 2))})
+
+
+def test_gru_conversion_takes_any_array_like_and_returns_numpy_arrays(backend):
+    values = {"bias_hh": mg.tensor([1.0, 2.0, 3.0], dtype=mg.float64).data,  # on ``backend``
+              "bias_ih": [1.0, 2.0, 3.0]}
+    for name, value in nn.utils.torch_gru_to_minigrad(values).items():
+        assert type(value) is np.ndarray, name
+        np.testing.assert_array_equal(value, [1.0, -2.0, 3.0], err_msg=name)

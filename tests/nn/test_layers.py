@@ -212,6 +212,25 @@ def test_constructor_errors():
         nn.RNN(I, H, nonlinearity="gelu")
 
 
+def test_constructors_take_numpy_numbers():
+    lstm = nn.LSTM(np.int64(I), np.int64(H), num_layers=np.int64(2), dropout=np.float32(0.25))
+    assert (lstm.input_size, lstm.num_layers, lstm.dropout) == (I, 2, 0.25)
+    assert type(lstm.hidden_size) is int
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: nn.LSTM(I, H, nonlinearity="relu"),
+     r"^LSTM: got unexpected keyword arguments \['nonlinearity'\]; LSTM takes .* and no others$"),
+    (lambda: nn.GRU(I, H, nonlinearity="relu"),
+     r"^GRU: got unexpected keyword arguments \['nonlinearity'\]; .* plus reset_after$"),
+    (lambda: nn.RNN(I, H, reset_after=True), r"^RNN: .*\['reset_after'\]; .* plus nonlinearity$"),
+    (lambda: nn.LSTMCell(I, H, nonlinearity="relu"), r"^LSTMCell\.__init__\(\) got an unexp"),
+], ids=["LSTM", "GRU", "RNN", "LSTMCell"])
+def test_an_option_that_a_layer_does_not_take_is_refused_naming_the_layer(make, words):
+    with pytest.raises(TypeError, match=words):
+        make()
+
+
 def test_repr_shows_the_non_default_arguments():
     assert repr(nn.GRU(3, 4, num_layers=2, bidirectional=True, reset_after=True)) == (
         "GRU(3, 4, num_layers=2, bidirectional=True, reset_after=True)")

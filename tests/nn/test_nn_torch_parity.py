@@ -93,6 +93,16 @@ def test_gru_cell_reset_after_through_the_conversion():
     check_module(ours, theirs, (x, h), (tx, th), nn.utils.minigrad_gru_to_torch)
 
 
+def test_a_torch_gru_state_dict_converts_as_it_is():
+    theirs = torch.nn.GRU(I, H, num_layers=2, dtype=torch.float64)
+    converted = nn.utils.torch_gru_to_minigrad(theirs.state_dict())   # torch tensors
+    expected = nn.utils.torch_gru_to_minigrad(as_numpy(theirs.state_dict()))
+    assert list(converted) == list(expected)
+    for name, value in expected.items():
+        assert type(converted[name]) is np.ndarray and converted[name].dtype == value.dtype
+        np.testing.assert_array_equal(converted[name], value, err_msg=name)
+
+
 def test_gru_cell_default_form_differs_from_pytorch():
     # The reference (reset-before) form is a different function, not a relabelling.
     theirs = torch.nn.GRUCell(I, H, dtype=torch.float64)
@@ -204,6 +214,20 @@ def test_cross_entropy(reduction, ignore_index):
                            reduction=reduction)
     theirs = torch.nn.functional.cross_entropy(tlogits, torch.tensor(targets),
                                                reduction=reduction, **extra)
+    close(ours, theirs)
+    backward_with_weights([ours], "mg")
+    backward_with_weights([theirs], "torch")
+    close(logits.grad, tlogits.grad)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignores_targets_whose_class_0_logit_is_minus_inf(reduction):
+    values = random(4, 5)
+    values[:, 0] = -np.inf   # ignored targets are looked up as class 0
+    (logits, tlogits), targets = ours_and_theirs(values), np.array([2, 0, 3, 0])
+    ours = F.cross_entropy(logits, mg.tensor(targets), ignore_index=0, reduction=reduction)
+    theirs = torch.nn.functional.cross_entropy(tlogits, torch.tensor(targets), ignore_index=0,
+                                               reduction=reduction)
     close(ours, theirs)
     backward_with_weights([ours], "mg")
     backward_with_weights([theirs], "torch")
