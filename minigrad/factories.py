@@ -277,7 +277,8 @@ def rand(*size, dtype=float32, backend=None, requires_grad=False):
 def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False):
     """Evenly spaced values in ``[start, stop)``, NumPy style.
 
-    The dtype defaults to ``int64`` when every argument is an int, else ``float32``.
+    The dtype defaults to ``int64`` when every argument is an integer (Python or NumPy),
+    else ``float32``.
 
     Parameters
     ----------
@@ -301,7 +302,8 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
     if stop is None:
         start, stop = 0, start
     if dtype is None:
-        dtype = int64 if all(isinstance(v, int) for v in (start, stop, step)) else float32
+        integers = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
+        dtype = int64 if integers else float32
     target = _backend(backend)
     return _finish(target.xp.arange(start, stop, step, dtype=as_dtype(dtype)), target,
                    requires_grad)

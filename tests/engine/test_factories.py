@@ -1,4 +1,4 @@
-"""mg.tensor: the data it refuses, whatever form the data comes in."""
+"""Factories: the data mg.tensor refuses, whatever form it comes in, and arange's dtypes."""
 
 import numpy as np
 import pytest
@@ -43,3 +43,9 @@ def test_a_state_dict_of_objects_is_refused_naming_the_key():
                                          r"numbers or booleans, got data of dtype object\)"):
         layer.load_state_dict({"weight": np.array([[None, 1], [2, 3]]), "bias": np.zeros(2)})
     np.testing.assert_array_equal(layer.weight.numpy(), before)
+
+
+def test_arange_of_numpy_integers_is_int64():
+    assert mg.arange(np.int64(5)).dtype == mg.int64
+    assert mg.arange(np.int32(1), 4).dtype == mg.int64
+    assert mg.arange(np.float32(1), 4).dtype == mg.float32
