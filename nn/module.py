@@ -269,7 +269,7 @@ class Module:
 
         Parameters
         ----------
-        state_dict : mapping
+        state_dict : dict
             Dotted names to arrays (NumPy, CuPy), Tensors or nested lists of numbers.
         strict : bool
             Require exactly this module's keys. Shapes must match either way.
