@@ -12,8 +12,9 @@ def clip_grad_norm_(parameters, max_norm):
 
     With :math:`\|g\| = \sqrt{\sum_p \sum_j g_{p,j}^2}` over every parameter's gradient,
     each gradient is multiplied by :math:`\min(1, \text{max\_norm} / (\|g\| + 10^{-6}))`.
-    The gradients are rebound (``p.grad = p.grad * scale``), never scaled in place: the
-    gradients of different parameters may share one array.
+    The gradients are rebound (``p.grad = p.grad * scale``), never scaled in place: a
+    gradient tensor that is also held elsewhere (one assigned to ``.grad`` by hand, say)
+    keeps its values.
 
     Parameters
     ----------
