@@ -73,7 +73,8 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
     elif owner is not None:
         array = target.from_host(owner.to_host(data)).copy()
     else:
-        # Copied: asarray shares the memory of another library's array (a PyTorch tensor).
+        # Copied: asarray shares the memory of another library's array (a PyTorch tensor), and
+        # numpy.array would trust that array's __array__ to honour copy=True.
         array = target.xp.asarray(data).copy()
         if dtype is None and not hasattr(data, "dtype"):
             kind = array.dtype.kind
