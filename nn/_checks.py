@@ -41,6 +41,13 @@ def tensor(owner, name, value):
         raise TypeError(f"{owner}: expected {name} to be a Tensor, got {type(value).__name__}")
 
 
+def floating(owner, name, x):
+    """Raise unless the Tensor ``x`` has a floating-point dtype."""
+    tensor(owner, name, x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{owner}: expected floating-point {name}, got dtype {x.dtype}")
+
+
 def dims(owner, x, allowed):
     """Raise unless ``x.ndim`` is one of ``allowed`` (a tuple of ints)."""
     if x.ndim not in allowed:

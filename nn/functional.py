@@ -184,8 +184,20 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     -------
     Tensor
         A scalar, or ``logits``' shape with ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If ``logits`` or ``targets`` is not floating point (PyTorch refuses integer
+        targets too).
+    ValueError
+        If their shapes differ.
     """
     _reduction("binary_cross_entropy_with_logits", reduction)
+    # Both floating, as in PyTorch: NumPy would promote float32 logits with int64 targets
+    # to a float64 loss.
+    check.floating("binary_cross_entropy_with_logits", "logits", logits)
+    check.floating("binary_cross_entropy_with_logits", "targets", targets)
     _same_shape("binary_cross_entropy_with_logits", logits, targets)
     return _reduce(softplus(logits) - logits * targets, reduction)
 
@@ -242,11 +254,9 @@ def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
         If the shapes do not fit, or a target (other than ``ignore_index``) is not a class.
     """
     _reduction("cross_entropy", reduction)
-    check.tensor("cross_entropy", "logits", logits)
+    check.floating("cross_entropy", "logits", logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
-    if logits.dtype.kind != "f":
-        raise TypeError(f"cross_entropy: expected floating-point logits, got dtype {logits.dtype}")
     indices = _class_indices(targets, logits, ignore_index)
     rows = mg.arange(logits.shape[0], backend=logits.backend)
     losses = -logits.log_softmax(axis=1)[rows, indices]

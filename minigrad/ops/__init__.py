@@ -164,23 +164,23 @@ def where(cond, a, b):
 
 def sum(x, axis=None, keepdims=False):
     """Sum of ``x`` over ``axis`` (an int, a tuple, or ``None`` for all)."""
-    return Sum.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+    return Sum.apply(x, axis=_axis_arg(axis, "sum"), keepdims=keepdims)
 
 
 def max(x, axis=None, keepdims=False):
     """Largest values of ``x`` over ``axis``; ties share the gradient."""
-    return Max.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+    return Max.apply(x, axis=_axis_arg(axis, "max"), keepdims=keepdims)
 
 
 def min(x, axis=None, keepdims=False):
     """Smallest values of ``x`` over ``axis``; ties share the gradient."""
-    return Min.apply(x, axis=_axis_arg(axis), keepdims=keepdims)
+    return Min.apply(x, axis=_axis_arg(axis, "min"), keepdims=keepdims)
 
 
 def mean(x, axis=None, keepdims=False):
     """Mean of ``x`` over ``axis``. Composite: backward comes from its parts."""
     _tensor(x, "mean")
-    count = math.prod(x.shape[a] for a in normalize_axes(_axis_arg(axis), x.ndim))
+    count = math.prod(x.shape[a] for a in _composite_axes(x, axis, "mean"))
     return sum(x, axis, keepdims) / count
 
 
@@ -215,6 +215,7 @@ def logsumexp(x, axis=None, keepdims=False):
         ``x``'s shape without the reduced axes (or with them at length 1).
     """
     _tensor(x, "logsumexp")
+    _composite_axes(x, axis, "logsumexp")
     peak = x.max(axis=axis, keepdims=True).data
     # A slice whose maximum is infinite (all -inf, or holding +inf) is not shifted: x - peak
     # would be inf - inf = NaN there, and the sum is -inf or +inf, as it should be, anyway.
@@ -239,6 +240,7 @@ def log_softmax(x, axis=-1):
         Log-probabilities, of ``x``'s shape.
     """
     _tensor(x, "log_softmax")
+    _composite_axes(x, axis, "log_softmax")
     # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
     # where x - logsumexp(x) would subtract two nearly equal large numbers.
     shifted = x - x.max(axis=axis, keepdims=True).detach()
@@ -262,20 +264,42 @@ def softmax(x, axis=-1):
         Probabilities, of ``x``'s shape.
     """
     _tensor(x, "softmax")
+    _composite_axes(x, axis, "softmax")
     e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
     return e / e.sum(axis=axis, keepdims=True)
 
 
-def _axis_arg(axis):
+def _composite_axes(x, axis, name):
+    """``axis`` checked and normalised (see :func:`normalize_axes`) for the composite ``name``.
+
+    A composite checks its axis itself, so that an error names it rather than the
+    primitive (``max``, ``sum``) that would meet the axis first.
+    """
+    try:
+        return normalize_axes(_axis_arg(axis, name), x.ndim)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def _axis_arg(axis, name):
     """``axis`` as the reductions take it: ``None``, an int or a tuple of ints.
 
     Integers of other kinds (``numpy.int64``, an integer 0-d tensor) become ints.
+
+    Raises
+    ------
+    TypeError
+        If ``axis`` is none of these; the message names the function ``name``.
     """
     if axis is None or type(axis) is int:
         return axis
-    if isinstance(axis, (list, tuple)):
-        return tuple(operator.index(a) for a in axis)
-    return operator.index(axis)
+    try:
+        if isinstance(axis, (list, tuple)):
+            return tuple(operator.index(a) for a in axis)
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: expected axis to be None, an int or a tuple of ints, "
+                        f"got {axis!r}") from None
 
 
 # ---- linear algebra ----------------------------------------------------------------------

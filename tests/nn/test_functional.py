@@ -149,6 +149,15 @@ def test_binary_cross_entropy_with_logits_is_stable_and_exact_at_zero():
     np.testing.assert_allclose(logits.grad.numpy(), [-1.0, -0.5, 1.0])  # sigma(x) - y
 
 
+def test_binary_cross_entropy_with_logits_refuses_integer_operands():
+    # NumPy would promote float32 logits with int64 targets to a float64 loss; PyTorch raises.
+    with pytest.raises(TypeError, match="^binary_cross_entropy_with_logits: expected "
+                                        "floating-point targets, got dtype int64$"):
+        F.binary_cross_entropy_with_logits(mg.zeros(3), mg.tensor([0, 1, 1]))
+    with pytest.raises(TypeError, match="expected floating-point logits, got dtype int64$"):
+        F.binary_cross_entropy_with_logits(mg.tensor([0, 1, 1]), mg.zeros(3))
+
+
 def test_softplus_gradient_at_zero_is_one_half():
     x = mg.tensor([0.0], dtype=mg.float64, requires_grad=True)
     F.softplus(x).sum().backward()

@@ -143,3 +143,17 @@ def test_max_sends_the_gradient_to_the_nan_that_it_returns(backend):
 def test_logsumexp_of_infinite_slices(backend):
     x = as_tensor([[-np.inf, -np.inf], [np.inf, 1.0], [1.0, 2.0]])
     assert_close(x.logsumexp(axis=1), [-np.inf, np.inf, np.log(np.e + np.e**2)])
+
+
+@pytest.mark.parametrize("name", ["sum", "max", "min", "mean", "logsumexp", "softmax",
+                                  "log_softmax"])
+def test_a_bad_axis_is_refused_by_the_function_that_was_called(backend, name):
+    # The composites (mean, logsumexp...) check it themselves: the primitive that meets it
+    # first (sum, max) is not what the user called.
+    x = as_tensor([[1.0, 2.0]])
+    with pytest.raises(ValueError, match=f"^{name}: .*axis 5 is out of range for a tensor of 2 "
+                                         "dimensions"):
+        getattr(mg.ops, name)(x, axis=5)
+    with pytest.raises(TypeError, match=f"^{name}: expected axis to be None, an int or a tuple "
+                                        r"of ints, got \(0, 'a'\)$"):
+        getattr(mg.ops, name)(x, axis=(0, "a"))
