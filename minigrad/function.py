@@ -65,7 +65,7 @@ class Function:
                         raise _mixed_backends(cls, backend, t._backend)
                     backend = t._backend
                 arrays.append(t._data)
-                if t.requires_grad:
+                if t._requires_grad:
                     needs.append(True)
                     if t._node is not None and t._node.rank > rank:
                         rank = t._node.rank

@@ -39,17 +39,18 @@ class Tensor:
         The gradient accumulated by :meth:`backward` (leaves, and tensors that
         called :meth:`retain_grad`).
     requires_grad : bool
-        Whether this tensor takes part in differentiation.
+        Whether this tensor takes part in differentiation; assigning to it is
+        :meth:`requires_grad_`.
     """
 
-    __slots__ = ("_data", "_backend", "requires_grad", "grad", "_node", "_index", "__weakref__")
+    __slots__ = ("_data", "_backend", "_requires_grad", "grad", "_node", "_index", "__weakref__")
     # Tensors take part in NumPy expressions only through their own operators.
     __array_ufunc__ = None
 
     def __init__(self, data, backend, requires_grad=False, node=None, index=0):
         self._data = data
         self._backend = backend
-        self.requires_grad = requires_grad
+        self._requires_grad = requires_grad
         self.grad = None
         self._node = node
         self._index = index
@@ -231,6 +232,20 @@ class Tensor:
 
     # ---- gradients --------------------------------------------------------------------
 
+    @property
+    def requires_grad(self):
+        """Whether gradients with respect to this tensor are wanted.
+
+        Assigning to it is :meth:`requires_grad_`, with its checks: only a leaf of a
+        floating-point dtype may change it.
+        """
+        # The engine reads the slot itself (Function.apply): this getter is for users.
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on a leaf in place and return it.
 
@@ -250,7 +265,7 @@ class Tensor:
             raise TypeError(
                 f"requires_grad_: only floating-point tensors can require grad, got {self.dtype}"
             )
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def retain_grad(self):

@@ -108,6 +108,18 @@ def test_requires_grad_rules(backend):
         mg.ones(2).retain_grad()
 
 
+def test_assigning_requires_grad_has_the_rules_of_requires_grad_(backend):
+    x = mg.arange(3)
+    with pytest.raises(TypeError, match="floating-point.*int64"):
+        x.requires_grad = True
+    assert not x.requires_grad
+    with pytest.raises(RuntimeError, match="leaf"):
+        (mg.ones(2, requires_grad=True) * 2).requires_grad = False
+    w = mg.ones(2)
+    w.requires_grad = True
+    assert (w * 2).requires_grad
+
+
 # ---- arguments -------------------------------------------------------------------------------
 
 
