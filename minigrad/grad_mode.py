@@ -4,6 +4,9 @@ A single switch, read by :meth:`~minigrad.function.Function.apply` on every op;
 ``no_grad`` turns it off for inference and for the first-order backward pass itself.
 """
 
+import functools
+import inspect
+
 
 class _GradMode:
     __slots__ = ("enabled",)
@@ -26,27 +29,15 @@ def is_grad_enabled():
     return mode.enabled
 
 
-class set_grad_enabled:
-    """Context manager that turns recording on (``True``) or off (``False``) inside its block.
+class _GradModeBlock:
+    """What the three switches share: a ``with`` block, or a decorator, with a grad mode.
 
-    It also works as a decorator, like its subclasses :class:`no_grad` and
-    :class:`enable_grad`.
-
-    Parameters
-    ----------
-    enabled : bool
-        Whether to record operations inside the block.
-
-    Examples
-    --------
-    >>> x = mg.tensor([1.0], requires_grad=True)
-    >>> with mg.set_grad_enabled(False):
-    ...     (x * 2).requires_grad
-    False
+    Entering sets the mode; leaving restores the one found on entry. Each entry saves
+    its own previous mode, so one instance may be entered again inside its own block.
     """
 
     def __init__(self, enabled):
-        self.enabled = bool(enabled)
+        self.enabled = enabled
         self._previous = []
 
     def __enter__(self):
@@ -57,18 +48,89 @@ class set_grad_enabled:
         mode.enabled = self._previous.pop()
 
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            # The body of a generator runs at each next(), long after the call returned:
+            # the mode would not be the one asked for by then.
+            raise TypeError(
+                f"{type(self).__name__}: expected a function, got the generator function "
+                f"{function.__name__!r}; use a with block inside the generator instead"
+            )
+        enabled = self.enabled
+
+        @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with set_grad_enabled(self.enabled):
+            with _GradModeBlock(enabled):
                 return function(*args, **kwargs)
 
-        wrapper.__name__ = function.__name__
-        wrapper.__doc__ = function.__doc__
-        wrapper.__wrapped__ = function
         return wrapper
 
 
-class no_grad(set_grad_enabled):
+class set_grad_enabled(_GradModeBlock):
+    """Turn recording on (``True``) or off (``False``): at once, or inside a ``with`` block.
+
+    As in PyTorch, a plain call ``mg.set_grad_enabled(False)`` switches the mode for
+    what follows; used as a context manager the mode returns to the previous one when
+    the block ends. It also works as a decorator (the mode is then set only while the
+    decorated function runs), like :class:`no_grad` and :class:`enable_grad`.
+
+    Parameters
+    ----------
+    enabled : bool
+        Whether to record operations.
+
+    Raises
+    ------
+    TypeError
+        If ``enabled`` is not a bool.
+
+    Examples
+    --------
+    >>> x = mg.tensor([1.0], requires_grad=True)
+    >>> with mg.set_grad_enabled(False):
+    ...     (x * 2).requires_grad
+    False
+    """
+
+    def __init__(self, enabled):
+        if not isinstance(enabled, bool):
+            raise TypeError(
+                f"set_grad_enabled: expected a bool, got {enabled!r} ({type(enabled).__name__})"
+            )
+        super().__init__(enabled)
+        self._before_call = mode.enabled
+        mode.enabled = enabled
+
+    def __enter__(self):
+        # The call has switched the mode already: the block ends in the mode from before it.
+        self._previous.append(self._before_call)
+        mode.enabled = self.enabled
+
+    def __call__(self, function):
+        # As a decorator, the call that made this object must not switch the mode of the
+        # code around it.
+        mode.enabled = self._before_call
+        return super().__call__(function)
+
+
+class _FixedGradMode(_GradModeBlock):
+    """A switch to the mode ``fixed_mode``, also usable as a bare decorator (``@mg.no_grad``)."""
+
+    fixed_mode = None
+
+    def __new__(cls, function=None):
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)
+
+    def __init__(self, function=None):
+        super().__init__(self.fixed_mode)
+
+
+class no_grad(_FixedGradMode):
     """Record nothing inside the block: results have ``requires_grad=False``.
+
+    Use it as ``with mg.no_grad():``, or as a decorator, with or without the
+    parentheses.
 
     Examples
     --------
@@ -79,12 +141,13 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self):
-        super().__init__(False)
+    fixed_mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Record operations inside the block, even within an enclosing :class:`no_grad`."""
+class enable_grad(_FixedGradMode):
+    """Record operations inside the block, even within an enclosing :class:`no_grad`.
 
-    def __init__(self):
-        super().__init__(True)
+    Like :class:`no_grad`, it is also a decorator, with or without the parentheses.
+    """
+
+    fixed_mode = True

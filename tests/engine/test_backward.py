@@ -99,6 +99,39 @@ def test_grad_modes_restore_on_exception_and_work_as_decorators(backend):
         assert not (x * 2).requires_grad
 
 
+def test_grad_modes_as_pytorch_has_them():
+    x = mg.ones(1, requires_grad=True)
+    try:
+        mg.set_grad_enabled(False)  # a plain call switches at once
+        assert not mg.is_grad_enabled() and not (x * 2).requires_grad
+    finally:
+        mg.set_grad_enabled(True)
+    assert mg.is_grad_enabled()
+
+    @mg.set_grad_enabled(False)  # as a decorator, only inside the function
+    def doubled_requires_grad(t):
+        return (t * 2).requires_grad
+
+    assert mg.is_grad_enabled() and not doubled_requires_grad(x)
+
+    @mg.no_grad  # no parentheses
+    def bare(t):
+        """Kept by the wrapper."""
+        return (t * 2).requires_grad
+
+    assert not bare(x) and bare.__name__ == "bare" and bare.__doc__ == "Kept by the wrapper."
+    with mg.no_grad():
+        assert mg.enable_grad(lambda t: (t * 2).requires_grad)(x)
+
+    with pytest.raises(TypeError, match="^set_grad_enabled: expected a bool, got 'no' \\(str\\)$"):
+        mg.set_grad_enabled("no")
+    with pytest.raises(TypeError, match="got the generator function 'steps'; use a with block"):
+        @mg.no_grad()
+        def steps(t):
+            yield t * 2
+    assert mg.is_grad_enabled()
+
+
 def test_detach_stops_the_gradient(backend):
     x = as_tensor([1.0, 2.0], requires_grad=True)
     y = x * x.detach()  # only the first factor is differentiated
