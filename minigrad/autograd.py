@@ -274,6 +274,8 @@ def _report(node, gys, targets, found):
         t = ref()
         if t is not None and gys[i] is not None:
             g = _as_tensor(gys[i], t._backend)
+            if g.dtype != t.dtype:  # an op mixed dtypes: the gradient keeps the tensor's dtype
+                g = g.to(dtype=t.dtype)
             t.grad = g if t.grad is None else t.grad + g
 
 

@@ -10,6 +10,7 @@ import weakref
 
 from minigrad import backends
 from minigrad import dtypes as _dtypes
+from minigrad.grad_mode import mode
 
 
 class Tensor:
@@ -37,13 +38,13 @@ class Tensor:
         The raw backend array.
     grad : Tensor or None
         The gradient accumulated by :meth:`backward` (leaves, and tensors that
-        called :meth:`retain_grad`).
+        called :meth:`retain_grad`). Assigning checks that the gradient fits.
     requires_grad : bool
         Whether this tensor takes part in differentiation; assigning to it is
         :meth:`requires_grad_`.
     """
 
-    __slots__ = ("_data", "_backend", "_requires_grad", "grad", "_node", "_index", "__weakref__")
+    __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_node", "_index", "__weakref__")
     # Tensors take part in NumPy expressions only through their own operators.
     __array_ufunc__ = None
 
@@ -51,7 +52,7 @@ class Tensor:
         self._data = data
         self._backend = backend
         self._requires_grad = requires_grad
-        self.grad = None
+        self._grad = None
         self._node = node
         self._index = index
 
@@ -120,6 +121,8 @@ class Tensor:
         return _ops.transpose(self)
 
     def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len: expected a tensor of at least one dimension, got a 0-d tensor")
         return len(self._data)
 
     def __iter__(self):
@@ -246,6 +249,32 @@ class Tensor:
     def requires_grad(self, requires_grad):
         self.requires_grad_(requires_grad)
 
+    @property
+    def grad(self):
+        """The gradient that :meth:`backward` accumulated for this tensor, or ``None``.
+
+        A gradient assigned by hand must be ``None`` or a Tensor of this tensor's shape,
+        dtype and backend: an optimiser would otherwise broadcast it, or fail later
+        with NumPy's words rather than these.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad):
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"grad: expected a Tensor or None, got {type(grad).__name__}")
+            if grad.shape != self.shape:
+                raise ValueError(f"grad: expected a gradient of this tensor's shape {self.shape}, "
+                                 f"got {grad.shape}")
+            if grad.dtype != self.dtype:
+                raise TypeError(f"grad: expected a gradient of this tensor's dtype {self.dtype}, "
+                                f"got {grad.dtype}")
+            if grad._backend is not self._backend:
+                raise ValueError(f"grad: expected a gradient on this tensor's backend "
+                                 f"{self.backend!r}, got one on {grad.backend!r}")
+        self._grad = grad
+
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on a leaf in place and return it.
 
@@ -360,6 +389,53 @@ class Tensor:
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
+
+    # In-place arithmetic: ``p -= lr * p.grad`` under no_grad() updates p itself, as in
+    # PyTorch. Without these methods Python would rebind the name to a new tensor and the
+    # update would silently miss the model's parameter.
+
+    def __iadd__(self, other):
+        return self._update(_ops.add, other, "+=")
+
+    def __isub__(self, other):
+        return self._update(_ops.sub, other, "-=")
+
+    def __imul__(self, other):
+        return self._update(_ops.mul, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._update(_ops.div, other, "/=")
+
+    def _update(self, op, other, symbol):
+        """Give this tensor the values ``op(self, other)``, keeping its shape and dtype.
+
+        The tape records no in-place op, so the update is refused where a gradient would
+        depend on it: on a tensor computed by a recorded op, and, while grad mode is on,
+        on a tensor that requires grad or with an operand that does. The tensor takes a
+        new array: one that the tape saved for a backward rule, or that another tensor
+        shares, keeps its values.
+        """
+        recorded = f"the tape does not record in-place updates: write x = x {symbol[0]} y"
+        if self._node is not None:
+            raise RuntimeError(f"{symbol}: expected a leaf tensor, got one computed by a "
+                               f"recorded op; {recorded}")
+        if mode.enabled and (self._requires_grad
+                             or isinstance(other, Tensor) and other._requires_grad):
+            raise RuntimeError(
+                f"{symbol}: expected no tensor that requires grad while grad mode is on; "
+                f"{recorded}, or update parameters inside mg.no_grad()"
+            )
+        result = op(self, other)
+        if result.shape != self.shape:
+            raise ValueError(f"{symbol}: the result has shape {result.shape}; an in-place update "
+                             f"keeps the tensor's shape {self.shape}")
+        if result.dtype != self.dtype:
+            if not self._backend.xp.can_cast(result.dtype, self.dtype, casting="same_kind"):
+                raise TypeError(f"{symbol}: the result's dtype {result.dtype} cannot be stored in "
+                                f"a tensor of dtype {self.dtype}")
+            result = result.to(dtype=self.dtype)
+        self._data = result._data
+        return self
 
     def __lt__(self, other):
         return _ops.compare("less", self, _operand(other, "<"))

@@ -202,9 +202,88 @@ def test_iteration_runs_along_the_first_axis_and_refuses_0d():
     assert [r.numpy().tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
     with pytest.raises(TypeError, match="0-d tensor"):
         list(mg.tensor(3.0))
+    with pytest.raises(TypeError, match="^len: expected a tensor of at least one dimension"):
+        len(mg.tensor(3.0))
     assert abs(mg.tensor([-1.5])).numpy().tolist() == [1.5]
 
 
 def test_to_names_dtypes_too_when_a_name_is_unknown():
     with pytest.raises(ValueError, match=r"unknown backend 'float16'.*or a dtype, one of"):
         mg.tensor([1.0]).to("float16")
+
+
+# ---- in-place arithmetic and assigned gradients ----------------------------------------------
+
+
+def test_in_place_arithmetic_updates_the_parameter_itself(backend):
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    params = [w]
+    with mg.no_grad():
+        for p in params:  # a hand-written SGD step: without __isub__ it rebound p only
+            p -= 0.5 * p.grad
+    assert_close(w, [0.0, 0.0])
+    assert w.requires_grad and w.is_leaf and w.dtype == mg.float32
+    x = mg.tensor([1.0, 2.0, 4.0])
+    x += 1
+    x *= 2
+    x /= mg.tensor([1.0, 2.0, 5.0], dtype=mg.float64)  # stored back in float32
+    assert x.dtype == mg.float32
+    assert_close(x, [4.0, 3.0, 2.0])
+
+
+def test_in_place_arithmetic_leaves_saved_and_shared_arrays_alone(backend):
+    w = mg.tensor([3.0], requires_grad=True)
+    x = mg.tensor([2.0])
+    y = w * x  # the tape keeps x's array for w's gradient
+    x += 10.0
+    y.backward()
+    assert_close(w.grad, [2.0])
+    assert_close(x, [12.0])
+
+
+def test_in_place_arithmetic_refuses_what_the_tape_would_miss(backend):
+    w = mg.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="^-=: expected no tensor that requires grad while "
+                                           "grad mode is on"):
+        w -= 1.0
+    x = mg.tensor([1.0])
+    with pytest.raises(RuntimeError, match="requires grad while grad mode is on"):
+        x += w
+    with pytest.raises(RuntimeError, match="^\\+=: expected a leaf tensor, got one computed by "
+                                           "a recorded op"):
+        y = w * 2
+        y += 1
+    with pytest.raises(ValueError, match=r"result has shape \(2, 1\); an in-place update keeps "
+                                         r"the tensor's shape \(1,\)"):
+        x += mg.ones(2, 1)
+    i = mg.arange(3)
+    with pytest.raises(TypeError, match="dtype float64 cannot be stored in a tensor of dtype "
+                                        "int64"):
+        i *= 0.5
+    assert_close(w, [1.0])
+    assert_close(x, [1.0])
+
+
+def test_an_assigned_gradient_must_fit_the_tensor(backend):
+    p = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    p.grad = mg.ones(3)
+    p.grad = None
+    with pytest.raises(ValueError, match=r"^grad: expected a gradient of this tensor's shape "
+                                         r"\(3,\), got \(1,\)$"):
+        p.grad = mg.ones(1)
+    with pytest.raises(TypeError, match="^grad: expected a gradient of this tensor's dtype "
+                                        "float32, got float64$"):
+        p.grad = mg.ones(3, dtype=mg.float64)
+    with pytest.raises(TypeError, match="^grad: expected a Tensor or None, got ndarray$"):
+        p.grad = np.ones(3)
+    assert p.grad is None
+
+
+def test_a_retained_gradient_keeps_the_dtype_of_its_tensor(backend):
+    # Mul's rule gives x32 a float64 gradient here; .grad takes x32's dtype, as leaves do.
+    x32 = mg.tensor([1.0, 2.0], requires_grad=True) * 1.0
+    x32.retain_grad()
+    (x32 * mg.tensor([3.0, 4.0], dtype=mg.float64)).sum().backward()
+    assert x32.grad.dtype == mg.float32
+    assert_close(x32.grad, [3.0, 4.0])
