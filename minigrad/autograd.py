@@ -121,16 +121,20 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 raise _rule_error(node, err, create_graph) from err
             if type(gxs) is not tuple:
                 gxs = (gxs,)
+            if len(gxs) != len(node.inputs):  # zip would silently drop or ignore some
+                raise _count_error(node, gxs)
             after = None  # the first parent this node scheduled
             for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
                 parent = t._node
                 if parent is None:  # a leaf: the gradient ends here
+                    if type(gx) is not Deferred and gx.shape != t._data.shape:
+                        gx = _fitted(gx, t, node)
                     _to_leaf(t, gx, targets, found, owned, deferred)
                     continue
                 if gx.shape != t._data.shape:
-                    gx = unbroadcast(gx, t._data.shape)
+                    gx = _fitted(gx, t, node)
                 if stop_at_targets and _target_key(t) in targets:
                     _add_at(found, targets[_target_key(t)], gx)
                     continue
@@ -214,6 +218,21 @@ def _rule_error(node, err, create_graph):
     )
 
 
+def _fitted(g, t, node):
+    """``g`` summed to the shape of ``t``, the input of ``node`` whose gradient it is."""
+    try:
+        return unbroadcast(g, t._data.shape)
+    except ValueError as err:
+        raise ValueError(f"backward of {type(node).__name__}: {err}") from None
+
+
+def _count_error(node, gxs):
+    return TypeError(
+        f"backward of {type(node).__name__}: expected one gradient per input "
+        f"({len(node.inputs)}, None for an input that needs none), got {len(gxs)}"
+    )
+
+
 def _sum_into(total, g, slot, owned):
     """``total + g``, computed in place when this walk made ``total`` for this slot.
 
@@ -236,14 +255,13 @@ def _sum_into(total, g, slot, owned):
 def _to_leaf(t, g, targets, found, owned, deferred, fresh=False):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad().
 
-    A :class:`Deferred` contribution is only filed in ``deferred``, for the end of the walk.
-    ``fresh`` says that nothing else holds ``g``: the walk has just computed it.
+    ``g`` has the leaf's shape, or is a :class:`Deferred` contribution, which is only filed
+    in ``deferred``, for the end of the walk. ``fresh`` says that nothing else holds ``g``:
+    the walk has just computed it.
     """
     if type(g) is Deferred:
         deferred.setdefault((id(t), g.b is None), (t, []))[1].append(g)
         return
-    if g.shape != t._data.shape:
-        g = unbroadcast(g, t._data.shape)
     if g.dtype != t._data.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
         g = g.to(dtype=t.dtype) if owned is None else g.astype(t.dtype)
     if targets is not None:
@@ -314,7 +332,11 @@ def _seed(output, grad, op):
             )
         return Tensor(output._backend.xp.ones(output.shape, dtype=output.dtype), output._backend)
     if not isinstance(grad, Tensor):
-        grad = Tensor(output._backend.xp.asarray(grad, dtype=output.dtype), output._backend)
+        try:
+            grad = Tensor(output._backend.xp.asarray(grad, dtype=output.dtype), output._backend)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"{op}: expected the gradient as a Tensor or numbers of the output's "
+                            f"shape {output.shape}, got {type(grad).__name__}: {err}") from None
     if grad.shape != output.shape:
         raise ValueError(
             f"{op}: expected a gradient of the output's shape {output.shape}, got {grad.shape}"
@@ -327,7 +349,8 @@ def _seed(output, grad, op):
 
 
 def _tensor_list(value, what):
-    """``grad``'s ``outputs`` or ``inputs`` as a list: one Tensor, or an iterable of them.
+    """``grad``'s ``outputs``, ``inputs`` or ``grad_outputs`` as a list: one Tensor, or an
+    iterable.
 
     A list, not the caller's iterable, which is read more than once: ``model.parameters()``
     is a generator.
@@ -379,8 +402,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     """
     outputs = _tensor_list(outputs, "outputs")
     inputs = _tensor_list(inputs, "inputs")
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs] * len(outputs)
+    if not inputs:
+        raise ValueError("grad: expected at least one input to differentiate with respect to")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    else:  # one Tensor is the gradient of one output, as in PyTorch: never reused for several
+        grad_outputs = _tensor_list(grad_outputs, "grad_outputs")
     if len(grad_outputs) != len(outputs):
         raise ValueError(
             f"grad: expected one grad_output per output ({len(outputs)}), got {len(grad_outputs)}"

@@ -14,9 +14,18 @@ def unbroadcast(g, shape):
         a Tensor in a recorded one (both have ``sum`` and ``reshape``).
     shape : tuple of int
         The shape of the input that was broadcast.
+
+    Raises
+    ------
+    ValueError
+        If ``shape`` does not broadcast to ``g.shape``: the gradient cannot be the
+        input's, and summing it into that shape would hide the mistake.
     """
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
+    if lead < 0 or any(n != 1 and n != m for n, m in zip(shape, g.shape[lead:])):
+        raise ValueError(f"expected a gradient of the input's shape {shape} or of a shape that "
+                         f"it broadcasts to, got {g.shape}")
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     return g.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)

@@ -55,10 +55,13 @@ class Linear(Function):
         # all time steps with one product at its end. A recorded pass needs the products.
         defer = not mode.enabled
         gx = gy @ w if need[0] else None
-        gw = gb = None
+        gw = None
         if need[1]:
             gw = autograd.Deferred(gy, x) if defer and self.inputs[1]._node is None else gy.T @ x
-        if len(need) == 3 and need[2]:  # two inputs when there is no bias
+        if len(need) == 2:  # no bias
+            return gx, gw
+        gb = None
+        if need[2]:
             b = self.inputs[2]
             # The walk sums gy over the rows for a bias (it undoes broadcasting).
             gb = autograd.Deferred(gy) if defer and b._node is None and b.ndim == 1 else gy

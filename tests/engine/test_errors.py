@@ -90,6 +90,53 @@ def test_grad_argument_errors(backend):
         mg.grad(y.sum(), [mg.ones(2)])
     with pytest.raises(ValueError, match=r"one grad_output per output \(1\), got 2"):
         mg.grad(y, [x], grad_outputs=[mg.ones(2), mg.ones(2)])
+    # One Tensor is one output's gradient, never shared out among several (PyTorch raises too).
+    with pytest.raises(ValueError, match=r"one grad_output per output \(2\), got 1"):
+        mg.grad([x * 2, x * 3], [x], mg.ones(2))
+    (g,) = mg.grad([x * 2, x * 3], [x], (t for t in [mg.ones(2), mg.ones(2)]))
+    assert g.numpy().tolist() == [5.0, 5.0]
+    with pytest.raises(ValueError, match="^grad: expected at least one input"):
+        mg.grad(y.sum(), [])
+
+
+@pytest.mark.parametrize("seed", ["a", object(), [[1.0, 2.0], [3.0]]])
+def test_a_seed_that_is_no_gradient(backend, seed):
+    with pytest.raises(TypeError, match=r"^backward: expected the gradient as a Tensor or "
+                                        r"numbers of the output's shape \(2,\), got "):
+        (mg.ones(2, requires_grad=True) * 2).backward(seed)
+
+
+class MissingGradient(Function):
+    """a * b whose rule forgets the gradient of b."""
+
+    def forward(self, xp, a, b):
+        return a * b
+
+    def backward(self, gy):
+        return gy * self.operands()[1]
+
+
+class ShortGradient(Function):
+    """3 x whose rule returns the gradient of one element only."""
+
+    def forward(self, xp, x):
+        return 3 * x
+
+    def backward(self, gy):
+        return gy[:1] * 3
+
+
+def test_a_rule_must_return_one_gradient_per_input_of_the_input_shape(backend):
+    a = as_tensor([1.0, 2.0], requires_grad=True)
+    b = as_tensor([3.0, 4.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"^backward of MissingGradient: expected one gradient per "
+                                        r"input \(2, None for an input that needs none\), got 1$"):
+        MissingGradient.apply(a, b).sum().backward()
+    for x in (a, a * 1):  # a leaf, and a node's output
+        with pytest.raises(ValueError, match=r"^backward of ShortGradient: expected a gradient of "
+                                             r"the input's shape \(2,\) or of a shape that it "
+                                             r"broadcasts to, got \(1,\)$"):
+            ShortGradient.apply(x).sum().backward()
 
 
 def test_item_of_many_elements(backend):
