@@ -97,6 +97,8 @@ def save(obj, path):
         (the message names its key and type).
     ValueError
         If an int does not fit in int64.
+    FileNotFoundError, IsADirectoryError
+        If the directory of ``path`` does not exist, or ``path`` is a directory.
     """
     if not isinstance(obj, dict):
         raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
@@ -106,6 +108,13 @@ def save(obj, path):
     header = numpy.array([FORMAT_VERSION, len(entries) + 1], dtype=numpy.int64)
     entries = {FORMAT_ENTRY: header, **entries}
     path = os.fsdecode(path)
+    # Checked here, or the error would name the temporary file rather than ``path``.
+    directory, name = os.path.split(path)
+    if not name or os.path.isdir(path):
+        raise IsADirectoryError(f"save: expected a file path, got the directory {path!r}")
+    if not os.path.isdir(directory or os.curdir):
+        raise FileNotFoundError(f"save: the directory {directory!r} to write {name!r} in "
+                                "does not exist")
     descriptor, temporary = _create_temporary(path)
     try:
         with os.fdopen(descriptor, "wb") as file:

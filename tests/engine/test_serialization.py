@@ -260,3 +260,15 @@ def test_a_foreign_file_is_a_clear_error(tmp_path, write, words):
 def test_a_missing_file_is_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing-here.npz"):
         mg.load(tmp_path / "nothing-here.npz")
+
+
+def test_saving_into_a_missing_directory_or_onto_a_directory_names_the_path(tmp_path):
+    missing = tmp_path / "missing" / "model.npz"
+    with pytest.raises(FileNotFoundError, match="^save: the directory .*missing' to write "
+                                                "'model.npz' in does not exist$"):
+        mg.save({"a": 1}, missing)
+    for directory in (tmp_path, f"{tmp_path}{os.sep}"):
+        with pytest.raises(IsADirectoryError, match="^save: expected a file path, got the "
+                                                    "directory "):
+            mg.save({"a": 1}, directory)
+    assert list(tmp_path.iterdir()) == []
