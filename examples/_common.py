@@ -45,7 +45,7 @@ def make_parser(doc, name):
                         help="folder for everything this script writes (default: %(default)s)")
     parser.add_argument("--backend", metavar="NAME", default="numpy",
                         help="where the arrays live: numpy (CPU) or cupy (GPU) (default: numpy)")
-    parser.add_argument("--seed", type=int, metavar="N", default=0,
+    parser.add_argument("--seed", type=seed, metavar="N", default=0,
                         help="random seed for initialisation and data (default: 0)")
     return parser
 
@@ -57,7 +57,10 @@ def parse(parser, argv):
         mg.backends.get(args.backend)
     except (mg.BackendUnavailableError, ValueError) as err:
         fail(parser, f"--backend {args.backend}: {err}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file of that name, a folder we may not write in...
+        fail(parser, f"--out {args.out}: cannot create the folder: {err.strerror}")
     return args
 
 
@@ -72,6 +75,14 @@ def positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def seed(text):
+    """An argparse type: a seed for mg.manual_seed that a checkpoint can store (in int64)."""
+    value = int(text)
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**63), got {value}")
     return value
 
 

@@ -214,6 +214,8 @@ class Trainer:
         self.args, self.text_crc, self.source = args, zlib.crc32(text.encode()), source
         self.step, self.state = 0, self.model.initial_state(args.batch)
         self.history = {"step": [], "train": [], "val_step": [], "val": []}
+        # How many steps the last training loss of the history averages (None: not this run's).
+        self.logged_steps = None
 
     def batch(self, step):
         """Inputs and targets ``(seq_len, batch)`` of ``step``, and whether a pass begins."""
@@ -326,13 +328,15 @@ def train(trainer, args, files):
                 speed = count * args.batch * args.seq_len / (time.perf_counter() - tic)
                 trainer.history["step"].append(trainer.step)
                 trainer.history["train"].append(mean)
+                trainer.logged_steps = count
                 bar.set_postfix(loss=f"{mean:.3f}", bpc=f"{mean / math.log(2):.3f}",
                                 chars_per_s=f"{speed:,.0f}")
                 total, count, tic = None, 0, time.perf_counter()
             if trainer.step % args.eval_every == 0 and trainer.step < args.steps:
+                paused = time.perf_counter()
                 evaluate(trainer, args, files["samples"], bar.write)
                 trainer.save(files["checkpoint"])
-                tic = time.perf_counter()
+                tic += time.perf_counter() - paused  # the speed counts training time only
     bar.close()
     return interrupted()
 
@@ -415,6 +419,9 @@ def load_checkpoint(parser, args):
     vars(args).update(saved)
     print(f"resuming from step {step} of {args.resume}" + (
         f", ignoring {' '.join(ignored)}: a run keeps its settings" if ignored else ""))
+    if args.steps <= step:
+        print(f"nothing to train: --steps {args.steps} counts the checkpoint's steps too; "
+              "pass a larger --steps to continue")
     return checkpoint
 
 
@@ -456,7 +463,10 @@ def plot_losses(trainer, path):
 def report(trainer, files, seconds):
     """Print the final losses against the baseline."""
     h = trainer.history
-    rows = [("training loss", h["train"][-1], f"mean of the last {trainer.args.log_every} steps"),
+    n = trainer.logged_steps
+    averaged = (f"mean of the last {n} step{'s' * (n != 1)}" if n
+                else f"as logged at step {h['step'][-1]}")
+    rows = [("training loss", h["train"][-1], averaged),
             ("validation loss", h["val"][-1], f"on {trainer.val.size:,} held-out characters"),
             ("unigram baseline", trainer.baseline, "predicting by frequency alone")]
     print(f"step {trainer.step} after {seconds:.0f} s:")

@@ -3,8 +3,8 @@
 The reference text unrolls the recurrence h[t] = tanh(W_x x[t] + W_h h[t-1] + b)
 into a chain h[1] -> h[2] -> h[3]. This script builds exactly that with minigrad's
 own nn.RNNCell (or GRUCell, LSTMCell: --cell), applied to x[1], x[2], x[3], and
-prints the tape recorded behind h[3]: one primitive per line, in the order it ran,
-with the shape it produced. The parameters, inputs and hidden states are called
+prints the tape recorded behind h[3]: one primitive per line, after the inputs it
+used, with the shape it produced. The parameters, inputs and hidden states are called
 by name, so the chain is easy to follow; it is the graph that backward() walks in
 reverse. Every step repeats the same few lines with the same weights: that is
 what "unrolled" means.

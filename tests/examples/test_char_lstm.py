@@ -32,6 +32,7 @@ def test_a_tiny_run_writes_checkpoint_plot_and_samples(char_lstm, tmp_path, back
     assert char_lstm.main(argv) == 0
     printed, progress = capsys.readouterr()
     assert "validation loss" in printed and "unigram baseline" in printed
+    assert "mean of the last 1 step\n" in printed  # step 7 alone: --log-every 2 logged at 6
     assert "chars_per_s" in progress and "bpc" in progress  # the progress bar's fields
     checkpoint = mg.load(out / "checkpoint.npz")
     assert checkpoint["step"] == 7
@@ -118,6 +119,9 @@ def test_bad_text_files_get_a_one_line_error(char_lstm, tmp_path, capsys, conten
     (["--prime", "\u03a9mega"], "'\u03a9' never occur"),
     (["--resume", "text.txt"], "--resume text.txt:"),
     (["--backend", "abacus"], "unknown backend 'abacus'"),
+    (["--seed", "-1"], "--seed: expected an integer in [0, 2**63), got -1"),
+    (["--seed", str(2**63)], "expected an integer in [0, 2**63)"),  # a checkpoint stores int64
+    (["--out", "text.txt"], "--out text.txt: cannot create the folder"),
 ])
 def test_bad_options_get_a_one_line_error(char_lstm, tmp_path, monkeypatch, capsys, extra,
                                           message):
@@ -127,6 +131,17 @@ def test_bad_options_get_a_one_line_error(char_lstm, tmp_path, monkeypatch, caps
         char_lstm.main(["--text", "text.txt", "--out", "run"] + extra)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_resuming_a_finished_run_says_that_there_is_nothing_to_train(char_lstm, tmp_path,
+                                                                    capsys):
+    args = TINY + ["--text", str(write_text(tmp_path, 400)), "--steps", "2",
+                   "--out", str(tmp_path)]
+    final_checkpoint(char_lstm, args)
+    final_checkpoint(char_lstm, args + ["--resume", str(tmp_path / "checkpoint.npz")])
+    printed = capsys.readouterr().out
+    assert "nothing to train: --steps 2 counts the checkpoint's steps too" in printed
+    assert "as logged at step 2" in printed
 
 
 def test_resuming_on_another_text_is_refused(char_lstm, tmp_path, capsys):
