@@ -6,12 +6,40 @@ user sees at once which module refused the value.
 
 import numbers
 
+import numpy
+
 import minigrad as mg
 
 
 def is_number(kind, value):
     """Whether ``value`` is a number of ``kind`` (a :mod:`numbers` ABC), NumPy's too, not bool."""
     return isinstance(value, kind) and not isinstance(value, bool)
+
+
+def boolean(owner, name, value):
+    """Return ``value`` as a bool if it is one (NumPy's too).
+
+    Truthiness is not enough: a string or a number in a flag's place is almost always an
+    argument given in the wrong position (``nn.RNN(3, 4, 2, "relu")`` sets ``bias``).
+    """
+    if not isinstance(value, (bool, numpy.bool_)):
+        raise TypeError(
+            f"{owner}: expected {name} to be a bool, got {value!r} ({type(value).__name__})"
+        )
+    return bool(value)
+
+
+def real(owner, name, value):
+    """Return ``value`` as a float if it is a real number (NumPy's too, not bool).
+
+    A Python float mixes with float32 arrays without promoting them, a NumPy float64 would not.
+    """
+    if not is_number(numbers.Real, value):
+        raise TypeError(
+            f"{owner}: expected {name} to be a real number, got {value!r} "
+            f"({type(value).__name__})"
+        )
+    return float(value)
 
 
 def positive_int(owner, name, value):
@@ -39,6 +67,19 @@ def tensor(owner, name, value):
     """Raise unless ``value`` is a Tensor."""
     if not isinstance(value, mg.Tensor):
         raise TypeError(f"{owner}: expected {name} to be a Tensor, got {type(value).__name__}")
+
+
+def floating_dtype(owner, dtype):
+    """Raise unless ``dtype`` is floating point, as parameters must be to carry gradients."""
+    try:
+        kind = numpy.dtype(dtype).kind
+    except (TypeError, ValueError):   # not a dtype at all: refused below with the others
+        kind = None
+    if kind != "f":
+        raise TypeError(
+            f"{owner}: expected a floating-point dtype for the parameters (mg.float32 or "
+            f"mg.float64), got {dtype}"
+        )
 
 
 def floating(owner, name, x):

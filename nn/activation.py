@@ -9,6 +9,7 @@ class Tanh(Module):
     r""":math:`y = \tanh(x)`, elementwise."""
 
     def forward(self, x):
+        check.tensor("Tanh", "input", x)
         return x.tanh()
 
 
@@ -16,6 +17,7 @@ class Sigmoid(Module):
     r""":math:`y = \sigma(x) = 1 / (1 + e^{-x})`, elementwise."""
 
     def forward(self, x):
+        check.tensor("Sigmoid", "input", x)
         return x.sigmoid()
 
 
@@ -23,6 +25,7 @@ class ReLU(Module):
     r""":math:`y = \max(x, 0)`, elementwise."""
 
     def forward(self, x):
+        check.tensor("ReLU", "input", x)
         return x.relu()
 
 

@@ -41,13 +41,34 @@ def linear(x, weight, bias=None):
     -------
     Tensor
         Shape ``(..., out_features)``.
+
+    Raises
+    ------
+    TypeError
+        If ``x``, ``weight`` or ``bias`` is not a Tensor.
+    ValueError
+        If ``x`` is a scalar, the feature sizes differ, or ``bias`` has another shape
+        (an ``(N, out_features)`` one with an ``x`` that is not 2-D).
     """
-    if x.ndim != 2:
-        # Leading axes fold into one (a lone vector becomes one row), so a single 2-D
-        # product does all the work and its weight gradient is one product too.
-        y = linear(x.reshape(-1, x.shape[-1]), weight, bias)
-        return y.reshape(x.shape[:-1] + (weight.shape[0],))
-    return mg.linear(x, weight, bias)
+    # Every recurrent step comes here with a 2-D x, so that case goes first and adds no
+    # check to the time loop: mg.linear checks its operands itself.
+    if getattr(x, "ndim", None) == 2:
+        return mg.linear(x, weight, bias)
+    check.tensor("linear", "x", x)
+    if x.ndim == 0:
+        raise ValueError("linear: expected x of shape (..., in_features), got a scalar")
+    if bias is not None:
+        check.tensor("linear", "bias", bias)
+        # Checked before the folding below, which would let a bias of the folded rows through.
+        if bias.ndim != 1:
+            raise ValueError(
+                f"linear: expected a bias of shape (out_features,) for x of shape {x.shape} "
+                f"(an (N, out_features) one is for a 2-D x only), got {bias.shape}"
+            )
+    # Leading axes fold into one (a lone vector becomes one row), so a single 2-D
+    # product does all the work and its weight gradient is one product too.
+    y = mg.linear(x.reshape(-1, x.shape[-1]), weight, bias)
+    return y.reshape(x.shape[:-1] + (weight.shape[0],))
 
 
 def softplus(x):
@@ -87,8 +108,17 @@ def dropout(x, p=0.5, training=True):
     Tensor
         Of ``x``'s shape. The mask is drawn from the backend's generator
         (:func:`minigrad.manual_seed`).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor, or ``training`` not a bool.
+    ValueError
+        If ``p`` is not a probability.
     """
+    check.floating("dropout", "x", x)
     p = check.probability("dropout", "p", p)
+    training = check.boolean("dropout", "training", training)
     if not training or p == 0:
         return x
     keep = mg.rand(x.shape, dtype=x.dtype, backend=x.backend) >= p

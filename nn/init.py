@@ -9,6 +9,8 @@ import math
 
 import minigrad as mg
 
+from . import _checks as check
+
 __all__ = ["constant_", "normal_", "orthogonal_", "uniform_", "xavier_uniform_", "zeros_"]
 
 
@@ -44,9 +46,12 @@ def uniform_(tensor, a=0.0, b=1.0):
     Raises
     ------
     TypeError
-        If ``tensor`` is not floating point.
+        If ``tensor`` is not floating point, or a bound not a real number.
+    ValueError
+        If ``a > b``.
     """
     _floating(tensor, "uniform_")
+    a, b = check.real("uniform_", "a", a), check.real("uniform_", "b", b)
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
     tensor.data = _draw("uniform", tensor) * (b - a) + a
@@ -71,10 +76,13 @@ def normal_(tensor, mean=0.0, std=1.0):
     Raises
     ------
     TypeError
-        If ``tensor`` is not floating point.
+        If ``tensor`` is not floating point, or ``mean`` or ``std`` not a real number.
+    ValueError
+        If ``std < 0``.
     """
     _floating(tensor, "normal_")
-    if std < 0:
+    mean, std = check.real("normal_", "mean", mean), check.real("normal_", "std", std)
+    if not std >= 0:
         raise ValueError(f"normal_: expected std >= 0, got {std}")
     tensor.data = _draw("normal", tensor) * std + mean
     return tensor
@@ -98,9 +106,10 @@ def constant_(tensor, value):
     Raises
     ------
     TypeError
-        If ``tensor`` is not floating point.
+        If ``tensor`` is not floating point, or ``value`` not a real number.
     """
     _floating(tensor, "constant_")
+    value = check.real("constant_", "value", value)
     tensor.data = mg.full(tensor.shape, value, dtype=tensor.dtype, backend=tensor.backend).data
     return tensor
 
@@ -162,9 +171,10 @@ def xavier_uniform_(tensor, gain=1.0):
     Raises
     ------
     TypeError
-        If ``tensor`` is not floating point.
+        If ``tensor`` is not floating point, or ``gain`` not a real number.
     """
     _floating(tensor, "xavier_uniform_")
+    gain = check.real("xavier_uniform_", "gain", gain)
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
@@ -183,7 +193,7 @@ def orthogonal_(tensor, gain=1.0):
     tensor : Tensor
         A floating tensor, usually a :class:`~minigrad.nn.Parameter`; its data is
         replaced, outside the graph.
-        At least 2-D.
+        At least 2-D; one without elements is returned unchanged.
     gain : float
 
     Returns
@@ -194,11 +204,16 @@ def orthogonal_(tensor, gain=1.0):
     Raises
     ------
     TypeError
-        If ``tensor`` is not floating point.
+        If ``tensor`` is not floating point, or ``gain`` not a real number.
+    ValueError
+        If ``tensor`` has fewer than 2 dimensions.
     """
     _floating(tensor, "orthogonal_")
+    gain = check.real("orthogonal_", "gain", gain)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tensor.shape}")
+    if tensor.size == 0:
+        return tensor   # nothing to fill, as in PyTorch (and no rows to divide by below)
     rows = tensor.shape[0]
     cols = tensor.size // rows
     xp = mg.backends.get(tensor.backend).xp

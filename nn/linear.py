@@ -46,6 +46,8 @@ class Linear(Module):
         super().__init__()
         self.in_features = check.positive_int("Linear", "in_features", in_features)
         self.out_features = check.positive_int("Linear", "out_features", out_features)
+        bias = check.boolean("Linear", "bias", bias)
+        check.floating_dtype("Linear", dtype)
         self.weight = Parameter(mg.zeros(out_features, in_features, dtype=dtype, backend=backend))
         self.bias = (Parameter(mg.zeros(out_features, dtype=dtype, backend=backend)) if bias
                      else None)
@@ -99,6 +101,7 @@ class Embedding(Module):
         super().__init__()
         self.num_embeddings = check.positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = check.positive_int("Embedding", "embedding_dim", embedding_dim)
+        check.floating_dtype("Embedding", dtype)
         self.weight = Parameter(
             mg.zeros(num_embeddings, embedding_dim, dtype=dtype, backend=backend)
         )

@@ -11,6 +11,8 @@ import collections.abc
 
 import minigrad as mg
 
+from . import _checks as check
+
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 IncompatibleKeys.__doc__ = "The keys that :meth:`Module.load_state_dict` did not match."
 
@@ -40,7 +42,7 @@ class Parameter(mg.Tensor):
         if not isinstance(data, mg.Tensor):
             data = mg.tensor(data)
         super().__init__(data.data, mg.backends.get(data.backend))
-        if requires_grad:
+        if check.boolean("Parameter", "requires_grad", requires_grad):
             self.requires_grad_()
 
     def __repr__(self):
@@ -52,6 +54,9 @@ class Module:
 
     Subclasses call ``super().__init__()``, assign their parameters and submodules as
     attributes, and define :meth:`forward`; calling the module calls ``forward``.
+    An attribute that holds a parameter takes only another :class:`Parameter` or
+    ``None``: anything else raises ``TypeError`` (to change the values, assign the
+    parameter's ``.data`` or use :meth:`load_state_dict`).
 
     Attributes
     ----------
@@ -78,6 +83,18 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
+
+    def __setattr__(self, name, value):
+        # A plain Tensor bound over a parameter would silently drop it from parameters()
+        # and state_dict(), and the optimiser would go on updating the old one.
+        if isinstance(self.__dict__.get(name), Parameter) and not (
+                value is None or isinstance(value, Parameter)):
+            raise TypeError(
+                f"{type(self).__name__}: expected a Parameter or None for the parameter "
+                f"{name!r}, got {type(value).__name__}; wrap it in nn.Parameter(...), or "
+                f"assign {name}.data to change the values"
+            )
+        super().__setattr__(name, value)
 
     def forward(self, *args, **kwargs):
         """The computation of this module; subclasses define it."""
@@ -196,9 +213,15 @@ class Module:
         -------
         Module
             ``self``.
+
+        Raises
+        ------
+        TypeError
+            If ``mode`` is not a bool.
         """
+        mode = check.boolean("Module.train", "mode", mode)
         for module in self.modules():
-            module.training = bool(mode)
+            module.training = mode
         return self
 
     def eval(self):
@@ -282,12 +305,13 @@ class Module:
         Raises
         ------
         TypeError
-            If ``state_dict`` is not a mapping (a dict).
+            If ``state_dict`` is not a mapping (a dict), or ``strict`` not a bool.
         ValueError
             Listing every missing, unexpected, mis-shaped and unconvertible key at once
             (a value is unconvertible when :func:`minigrad.tensor` refuses it, e.g. an
             array of objects).
         """
+        strict = check.boolean("load_state_dict", "strict", strict)
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"load_state_dict: expected a dict (a mapping of parameter names "
                             f"to arrays), got {type(state_dict).__name__}")

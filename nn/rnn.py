@@ -59,9 +59,10 @@ class RNNBase(Module):
     The layer exposes the parameters of its cells under PyTorch's flat names,
     ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``, ``bias_hh_l{k}``, with a
     ``_reverse`` suffix for the backward direction; layer and cell hold the very same
-    :class:`~minigrad.nn.Parameter` objects. (To replace values, use
-    :meth:`~minigrad.nn.Module.load_state_dict` or assign ``.data``; rebinding the
-    attribute would leave the cell with the old parameter.)
+    :class:`~minigrad.nn.Parameter` objects. Assigning a new Parameter to one of these
+    names hands it to its cell as well, so the layer computes with it, as in PyTorch;
+    assigning anything else (``None`` included: build the layer with ``bias=False`` to
+    go without biases) raises ``TypeError``.
 
     Parameters
     ----------
@@ -87,8 +88,8 @@ class RNNBase(Module):
         Of the parameters.
     **cell_options
         Passed to each cell: ``nonlinearity`` for :class:`RNN`, ``reset_after`` for
-        :class:`GRU`, none for :class:`LSTM` (a subclass lists the names it takes in
-        ``cell_option_names``; any other is a ``TypeError``).
+        :class:`GRU`, none for :class:`LSTM` (those in ``cell_class.option_checks``; any
+        other is a ``TypeError``).
 
     Inputs
     ------
@@ -108,32 +109,38 @@ class RNNBase(Module):
     """
 
     cell_class = None
-    cell_option_names = ()
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, dtype=mg.float32, backend=None,
                  **cell_options):
         super().__init__()
         owner = type(self).__name__
-        unexpected = [name for name in cell_options if name not in self.cell_option_names]
+        # Every argument is checked here, before the cells see it: their errors would name
+        # the cell class, not this layer.
+        option_checks = dict(self.cell_class.option_checks)
+        unexpected = [name for name in cell_options if name not in option_checks]
         if unexpected:
-            # Checked here: the cell's own TypeError would name the cell class, not this layer.
-            own = ", ".join(self.cell_option_names)
+            own = ", ".join(option_checks)
             raise TypeError(f"{owner}: got unexpected keyword arguments {unexpected}; {owner} "
                             f"takes the arguments that RNN, GRU and LSTM share (see nn.RNNBase) "
                             + (f"plus {own}" if own else "and no others"))
+        cell_options = {name: option_checks[name](owner, name, value)
+                        for name, value in cell_options.items()}
         self.input_size = check.positive_int(owner, "input_size", input_size)
         self.hidden_size = check.positive_int(owner, "hidden_size", hidden_size)
         self.num_layers = check.positive_int(owner, "num_layers", num_layers)
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
+        self.bias = check.boolean(owner, "bias", bias)
+        self.batch_first = check.boolean(owner, "batch_first", batch_first)
         self.dropout = check.probability(owner, "dropout", dropout)
-        self.bidirectional = bool(bidirectional)
-        self.num_directions = 2 if bidirectional else 1
+        self.bidirectional = check.boolean(owner, "bidirectional", bidirectional)
+        self.num_directions = 2 if self.bidirectional else 1
+        check.floating_dtype(owner, dtype)
+        # Flat name -> (cell, the cell's own name for that parameter): see __setattr__.
+        self._cell_parameters = {}
         # A plain list, so the cells are not registered as submodules: their parameters
         # are registered once, under the flat names below.
         self._cells = [self._make_layer(k, dtype, backend, cell_options)
-                       for k in range(num_layers)]
+                       for k in range(self.num_layers)]
         self._cell_options = cell_options
         for option, value in cell_options.items():
             setattr(self, option, value)
@@ -145,9 +152,27 @@ class RNNBase(Module):
             cell = self.cell_class(size, self.hidden_size, self.bias, dtype=dtype,
                                    backend=backend, **cell_options)
             for name, parameter in cell.named_parameters():
-                setattr(self, f"{name}_l{layer}{suffix}", parameter)
+                flat_name = f"{name}_l{layer}{suffix}"
+                setattr(self, flat_name, parameter)
+                self._cell_parameters[flat_name] = (cell, name)
             cells.append(cell)
         return cells
+
+    def __setattr__(self, name, value):
+        # The cells compute with their own attributes, so a parameter rebound under its
+        # flat name must reach its cell too, or forward would go on using the old one.
+        # Only construction sets attributes here; forward and the time loop never do.
+        target = self.__dict__.get("_cell_parameters", {}).get(name)
+        if target is not None and value is None:
+            raise TypeError(
+                f"{type(self).__name__}: expected a Parameter for {name}, got None (every "
+                "parameter takes part in the equations; build the layer with bias=False to "
+                "go without biases)"
+            )
+        super().__setattr__(name, value)
+        if target is not None:
+            cell, cell_name = target
+            setattr(cell, cell_name, value)
 
     def forward(self, x, state=None):
         x, batched = self._time_major(x)
@@ -240,7 +265,6 @@ class RNN(RNNBase):
     """
 
     cell_class = RNNCell
-    cell_option_names = ("nonlinearity",)
 
 
 class GRU(RNNBase):
@@ -260,7 +284,6 @@ class GRU(RNNBase):
     """
 
     cell_class = GRUCell
-    cell_option_names = ("reset_after",)
 
 
 class LSTM(RNNBase):

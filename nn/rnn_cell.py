@@ -28,11 +28,20 @@ def _parameter(shape, dtype, backend):
     return Parameter(mg.zeros(shape, dtype=dtype, backend=backend))
 
 
+def _nonlinearity(owner, name, value):
+    """Return ``value`` if it names one of :class:`RNNCell`'s nonlinearities."""
+    if not (isinstance(value, str) and value in ("tanh", "relu")):
+        raise ValueError(f"{owner}: expected {name} 'tanh' or 'relu', got {value!r}")
+    return value
+
+
 class RNNCellBase(Module, metaclass=abc.ABCMeta):
     r"""What the three cells share: fused gate blocks, PyTorch's parameters, input checks.
 
     A subclass sets ``num_chunks`` (its number of gate blocks), ``state_names`` (the
-    parts of its state) and writes its equations in :meth:`step`.
+    parts of its state), ``option_checks`` (pairs of its own constructor options and the
+    function ``check(owner, name, value)`` that returns each checked, so that a sequence
+    layer can check them in its own name) and writes its equations in :meth:`step`.
 
     Attributes
     ----------
@@ -46,18 +55,20 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
 
     num_chunks = 1
     state_names = ("h",)
+    option_checks = ()
 
     def __init__(self, input_size, hidden_size, bias=True, *, dtype=mg.float32, backend=None):
         super().__init__()
         name = type(self).__name__
         self.input_size = check.positive_int(name, "input_size", input_size)
         self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
-        self.bias = bool(bias)
+        self.bias = check.boolean(name, "bias", bias)
+        check.floating_dtype(name, dtype)
         rows = self.num_chunks * hidden_size
         self.weight_ih = _parameter((rows, input_size), dtype, backend)
         self.weight_hh = _parameter((rows, hidden_size), dtype, backend)
-        self.bias_ih = _parameter((rows,), dtype, backend) if bias else None
-        self.bias_hh = _parameter((rows,), dtype, backend) if bias else None
+        self.bias_ih = _parameter((rows,), dtype, backend) if self.bias else None
+        self.bias_hh = _parameter((rows,), dtype, backend) if self.bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -215,13 +226,11 @@ class RNNCell(RNNCellBase):
     """
 
     num_chunks = 1
+    option_checks = (("nonlinearity", _nonlinearity),)
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
                  dtype=mg.float32, backend=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(
-                f"RNNCell: expected nonlinearity 'tanh' or 'relu', got {nonlinearity!r}"
-            )
+        nonlinearity = _nonlinearity("RNNCell", "nonlinearity", nonlinearity)
         super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
         self.nonlinearity = nonlinearity
 
@@ -306,11 +315,13 @@ class GRUCell(RNNCellBase):
     """
 
     num_chunks = 3
+    option_checks = (("reset_after", check.boolean),)
 
     def __init__(self, input_size, hidden_size, bias=True, reset_after=False, *,
                  dtype=mg.float32, backend=None):
+        reset_after = check.boolean("GRUCell", "reset_after", reset_after)
         super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
-        self.reset_after = bool(reset_after)
+        self.reset_after = reset_after
 
     def input_projection(self, x):
         r""":math:`W_{ih} x + b_{ih}` only: :meth:`step` adds :math:`b_{hh}` itself, because

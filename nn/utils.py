@@ -14,7 +14,7 @@ def clip_grad_norm_(parameters, max_norm):
     each gradient is multiplied by :math:`\min(1, \text{max\_norm} / (\|g\| + 10^{-6}))`.
     The gradients are rebound (``p.grad = p.grad * scale``), never scaled in place: a
     gradient tensor that is also held elsewhere (one assigned to ``.grad`` by hand, say)
-    keeps its values.
+    keeps its values. Each keeps its dtype too, whatever the others' are.
 
     Parameters
     ----------
@@ -28,6 +28,13 @@ def clip_grad_norm_(parameters, max_norm):
     Tensor
         The total norm before clipping, a 0-d tensor.
 
+    Raises
+    ------
+    TypeError
+        If a parameter is not a Tensor.
+    ValueError
+        If ``max_norm`` is not a real number ``>= 0``.
+
     Examples
     --------
     >>> from minigrad import nn
@@ -38,8 +45,9 @@ def clip_grad_norm_(parameters, max_norm):
     >>> w.grad.numpy().round(4)
     array([0.6, 0.8], dtype=float32)
     """
-    if isinstance(parameters, mg.Tensor):
-        parameters = [parameters]
+    parameters = [parameters] if isinstance(parameters, mg.Tensor) else list(parameters)
+    for p in parameters:
+        check.tensor("clip_grad_norm_", "each parameter", p)
     max_norm = check.non_negative("clip_grad_norm_", "max_norm", max_norm)
     with_grad = [p for p in parameters if p.grad is not None]
     if not with_grad:
@@ -50,7 +58,8 @@ def clip_grad_norm_(parameters, max_norm):
         # no value has to travel from the device to the host.
         scale = (max_norm / (total + 1e-6)).clip(max=1.0)
         for p in with_grad:
-            p.grad = p.grad * scale
+            # The total is float64 as soon as one gradient is; a float32 gradient stays float32.
+            p.grad = p.grad * scale.to(p.grad.dtype)
     return total
 
 

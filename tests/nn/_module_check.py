@@ -27,20 +27,25 @@ def _holders(root):
 
 @contextlib.contextmanager
 def substituted(root, replacements):
-    """Within the block, attributes holding ``p`` hold ``replacements[id(p)]`` instead."""
+    """Within the block, attributes holding ``p`` hold ``replacements[id(p)]`` instead.
+
+    The replacements are gradcheck's plain Tensors, which ``Module.__setattr__`` rightly
+    refuses in a parameter's place, so they go straight into each holder's ``__dict__``.
+    """
     undo = []
     for holder in list(_holders(root)):
-        for name, value in list(vars(holder).items()):
+        attributes = vars(holder)
+        for name, value in list(attributes.items()):
             if id(value) in replacements:
-                undo.append((holder, name, value))
-                setattr(holder, name, replacements[id(value)])
+                undo.append((attributes, name, value))
+                attributes[name] = replacements[id(value)]
     # A parameter left in place would pass the check vacuously (zero against zero).
     assert {id(value) for _, _, value in undo} == set(replacements), "a parameter was not found"
     try:
         yield
     finally:
-        for holder, name, value in undo:
-            setattr(holder, name, value)
+        for attributes, name, value in undo:
+            attributes[name] = value
 
 
 def gradcheck_module(module, fn, inputs):

@@ -144,6 +144,13 @@ def test_constructor_errors():
         nn.RNNCell(I, H, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="LSTMCell: expected hidden_size to be a positive int"):
         nn.LSTMCell(I, 0)
+    with pytest.raises(TypeError, match=r"^LSTMCell: expected bias to be a bool, got 'no' \(str"):
+        nn.LSTMCell(I, H, "no")
+    with pytest.raises(TypeError, match="^GRUCell: expected reset_after to be a bool, got 1 "):
+        nn.GRUCell(I, H, reset_after=1)
+    with pytest.raises(TypeError, match="^RNNCell: expected a floating-point dtype .* int64$"):
+        nn.RNNCell(I, H, dtype=mg.int64)
+    assert nn.GRUCell(I, H, np.bool_(False), np.bool_(True)).bias_ih is None
 
 
 def test_cell_runs_over_a_sequence_and_backpropagates_through_time(backend):

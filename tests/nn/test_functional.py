@@ -1,6 +1,7 @@
 """nn.functional losses and dropout, nn.init, and nn.utils."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -173,11 +174,41 @@ def test_dropout_function():
         F.dropout(x, -0.1)
 
 
+def test_dropout_checks_its_input_and_flag():
+    for bad, words in [([1.0], "x to be a Tensor, got list"),
+                       (mg.arange(3), "floating-point x, got dtype int64")]:
+        with pytest.raises(TypeError, match=f"^dropout: expected {words}$"):
+            F.dropout(bad)
+    with pytest.raises(TypeError, match="^dropout: expected training to be a bool, got 'no'"):
+        F.dropout(mg.ones(2), 0.5, "no")
+    assert F.dropout(mg.ones(2), 0.5, np.bool_(False)).numpy().tolist() == [1.0, 1.0]
+
+
 def test_linear_function_folds_leading_axes():
     x, w, b = mg.randn(2, 3, 4), mg.randn(5, 4), mg.randn(5)
     np.testing.assert_allclose(F.linear(x, w, b).numpy(),
                                x.numpy() @ w.numpy().T + b.numpy(), rtol=1e-5)
     assert F.linear(mg.randn(4), w).shape == (5,)
+
+
+def test_linear_function_checks_its_operands():
+    w = mg.randn(5, 4)
+    with pytest.raises(TypeError, match="^linear: expected x to be a Tensor, got list$"):
+        F.linear([[1.0] * 4], w)
+    with pytest.raises(ValueError, match=r"^linear: expected x of shape \(\.\.\., in_features\), "
+                                         r"got a scalar$"):
+        F.linear(mg.tensor(1.0), w)
+    # One addend row per row of x is for a 2-D x only: after folding, a (2 * 3, 5) bias
+    # would otherwise be taken for the rows of a (2, 3, 4) input.
+    for x, bias in [(mg.randn(2, 3, 4), mg.randn(6, 5)), (mg.randn(4), mg.randn(1, 5))]:
+        with pytest.raises(ValueError, match=rf"^linear: expected a bias of shape "
+                                             rf"\(out_features,\) for x of shape "
+                                             rf"{re.escape(str(x.shape))} .*, got "
+                                             rf"{re.escape(str(bias.shape))}$"):
+            F.linear(x, w, bias)
+    with pytest.raises(TypeError, match="^linear: expected bias to be a Tensor, got list$"):
+        F.linear(mg.randn(2, 3, 4), w, [0.0] * 5)
+    assert F.linear(mg.randn(3, 4), w, mg.randn(3, 5)).shape == (3, 5)
 
 
 # ---- nn.init ----------------------------------------------------------------------------------
@@ -225,6 +256,41 @@ def test_init_rejects_integer_tensors():
         nn.init.uniform_(mg.arange(3))
 
 
+@pytest.mark.parametrize("fill, words", [
+    (lambda p: nn.init.constant_(p, None),
+     "constant_: expected value to be a real number, got None (NoneType)"),
+    (lambda p: nn.init.normal_(p, "0", 1), "normal_: expected mean to be a real number, got '0'"),
+    (lambda p: nn.init.normal_(p, 0, [1]), "normal_: expected std to be a real number"),
+    (lambda p: nn.init.uniform_(p, "a", 1), "uniform_: expected a to be a real number"),
+    (lambda p: nn.init.uniform_(p, 0, True), "uniform_: expected b to be a real number"),
+    (lambda p: nn.init.xavier_uniform_(p, None), "xavier_uniform_: expected gain to be a real"),
+    (lambda p: nn.init.orthogonal_(p, "1"), "orthogonal_: expected gain to be a real number"),
+], ids=["constant", "normal-mean", "normal-std", "uniform-a", "uniform-b", "xavier", "orthogonal"])
+def test_init_refuses_values_that_are_not_real_numbers(fill, words):
+    p = nn.Parameter(mg.zeros(2, 3))
+    with pytest.raises(TypeError, match=f"^{re.escape(words)}"):
+        fill(p)
+    assert (p.numpy() == 0).all()
+
+
+def test_init_takes_numpy_numbers_without_changing_the_dtype():
+    p = nn.Parameter(mg.zeros(2, 3))
+    nn.init.uniform_(p, np.float64(-1), np.float64(1))
+    assert p.dtype == mg.float32
+    nn.init.normal_(p, np.float64(0), np.int64(1))
+    assert p.dtype == mg.float32
+    nn.init.constant_(p, np.float32(0.5))
+    assert (p.numpy() == 0.5).all()
+    with pytest.raises(ValueError, match="^normal_: expected std >= 0, got nan$"):
+        nn.init.normal_(p, 0.0, float("nan"))
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (0, 2, 2)])
+def test_orthogonal_leaves_an_empty_tensor_unchanged(shape):
+    empty = mg.zeros(*shape)
+    assert nn.init.orthogonal_(empty) is empty and empty.shape == shape
+
+
 # ---- nn.utils ----------------------------------------------------------------------------------
 
 
@@ -260,6 +326,22 @@ def test_clip_grad_norm_accepts_any_real_max_norm_but_a_bool():
     for bad in (True, "1.0", float("nan")):
         with pytest.raises(ValueError, match=f"expected max_norm >= 0, got {bad!r}$"):
             nn.utils.clip_grad_norm_([w], bad)
+
+
+def test_clip_grad_norm_keeps_each_gradient_dtype(backend):
+    a = mg.tensor([3.0], requires_grad=True)
+    b = mg.tensor([4.0], dtype=mg.float64, requires_grad=True)
+    a.grad, b.grad = mg.tensor([3.0]), mg.tensor([4.0], dtype=mg.float64)
+    assert float(nn.utils.clip_grad_norm_([a, b], 1.0)) == pytest.approx(5.0)
+    assert (a.grad.dtype, b.grad.dtype) == (mg.float32, mg.float64)
+    np.testing.assert_allclose(a.grad.numpy(), [0.6], rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), [0.8], rtol=1e-5)
+
+
+def test_clip_grad_norm_refuses_what_is_not_a_tensor():
+    with pytest.raises(TypeError, match="^clip_grad_norm_: expected each parameter to be a "
+                                        "Tensor, got float$"):
+        nn.utils.clip_grad_norm_([1.0], 1)
 
 
 def test_clip_grad_norm_skips_parameters_without_gradients():

@@ -1,6 +1,7 @@
 """Sequence layers: against the NumPy reference unrolled step by step, gradients, shapes, BPTT."""
 
 import copy
+import re
 
 import numpy as np
 import pytest
@@ -157,6 +158,44 @@ def test_layer_and_cells_share_parameters():
     assert layer(x.to(mg.float64))[0].dtype == mg.float64
 
 
+def test_a_parameter_assigned_to_the_layer_is_the_one_it_computes_with(backend, spec):
+    kind, _, options = spec
+    layer = make_layer(spec, num_layers=2, bidirectional=True)
+    new = {}
+    for name, p in list(layer.named_parameters()):
+        new[name] = nn.Parameter(mg.randn(*p.shape, dtype=mg.float64))
+        setattr(layer, name, new[name])
+    assert dict(layer.named_parameters()) == new
+    x = mg.randn(T, B, I, dtype=mg.float64)
+    output, _ = layer(x)
+    initial = [(np.zeros((B, H)),) * len(state_names(layer))] * 4
+    want_output, _ = sequence(kind, x.numpy(), initial, numpy_params(layer), 2, 2, **options)
+    np.testing.assert_allclose(output.numpy(), want_output, rtol=1e-12, atol=1e-12)
+    output.sum().backward()
+    assert all(p.grad is not None for p in new.values())
+
+
+def test_a_layer_parameter_takes_only_a_parameter():
+    layer = nn.LSTM(I, H)
+    before = layer(mg.ones(T, B, I))[0].numpy()
+    with pytest.raises(TypeError, match="^LSTM: expected a Parameter or None for the parameter "
+                                        "'weight_hh_l0', got Tensor"):
+        layer.weight_hh_l0 = mg.zeros(4 * H, H)
+    with pytest.raises(TypeError, match="^LSTM: expected a Parameter for bias_ih_l0, got None"):
+        layer.bias_ih_l0 = None
+    assert len(layer.state_dict()) == 4
+    np.testing.assert_array_equal(layer(mg.ones(T, B, I))[0].numpy(), before)
+
+
+def test_a_parameter_assigned_to_a_deep_copy_leaves_the_original_alone():
+    layer = nn.RNN(I, H)
+    twin = copy.deepcopy(layer)
+    twin.weight_ih_l0 = nn.Parameter(mg.zeros(H, I))  # the copy no longer reads its input
+    x, zeros = mg.randn(T, B, I), mg.zeros(T, B, I)
+    np.testing.assert_array_equal(twin(x)[0].numpy(), twin(zeros)[0].numpy())
+    assert not np.array_equal(layer(x)[0].numpy(), layer(zeros)[0].numpy())
+
+
 def test_dropout_between_layers_only_in_training():
     layer = nn.LSTM(I, H, num_layers=2, dropout=0.5, dtype=mg.float64)
     x = mg.randn(T, B, I, dtype=mg.float64)
@@ -208,8 +247,30 @@ def test_constructor_errors():
         nn.GRU(I, H, num_layers=0)
     with pytest.raises(ValueError, match=r"RNN: expected dropout to be a probability in \[0, 1\]"):
         nn.RNN(I, H, dropout=1.5)
-    with pytest.raises(ValueError, match="RNNCell: expected nonlinearity 'tanh' or 'relu'"):
+    # The layer's name, not its cell's: the user built an RNN.
+    with pytest.raises(ValueError, match="^RNN: expected nonlinearity 'tanh' or 'relu', got 'gel"):
         nn.RNN(I, H, nonlinearity="gelu")
+    with pytest.raises(TypeError, match="^LSTM: expected a floating-point dtype .*, got int64$"):
+        nn.LSTM(I, H, dtype=mg.int64)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: nn.RNN(I, H, 2, "relu"), "RNN: expected bias to be a bool, got 'relu' (str)"),
+    (lambda: nn.LSTM(I, H, batch_first=1), "LSTM: expected batch_first to be a bool, got 1 (int)"),
+    (lambda: nn.GRU(I, H, bidirectional="yes"), "GRU: expected bidirectional to be a bool"),
+    (lambda: nn.GRU(I, H, reset_after=None), "GRU: expected reset_after to be a bool, got None"),
+], ids=["bias", "batch_first", "bidirectional", "reset_after"])
+def test_flags_must_be_bools(make, words):
+    with pytest.raises(TypeError, match=f"^{re.escape(words)}"):
+        make()
+
+
+def test_flags_take_numpy_bools():
+    gru = nn.GRU(I, H, bias=np.bool_(False), bidirectional=np.bool_(True),
+                 reset_after=np.bool_(True))
+    assert (gru.bias, gru.bidirectional, gru.reset_after) == (False, True, True)
+    assert type(gru.reset_after) is bool
+    assert repr(gru) == "GRU(3, 2, bias=False, bidirectional=True, reset_after=True)"
 
 
 def test_constructors_take_numpy_numbers():

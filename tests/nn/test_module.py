@@ -1,6 +1,7 @@
 """Module machinery (registration, modes, moves, state dicts) and the simple layers."""
 
 import doctest
+import re
 
 import numpy as np
 import pytest
@@ -51,6 +52,46 @@ def test_shared_parameters_are_listed_once_but_keep_both_state_dict_keys():
     assert sum(p is net.first.scale for p in net.parameters()) == 1
     state = net.state_dict()
     assert state["tied"] is state["first.scale"]
+
+
+def test_a_parameter_can_be_rebound_only_to_a_parameter_or_none():
+    layer = nn.Linear(2, 2)
+    weight = layer.weight
+    for bad in (mg.ones(2, 2), np.ones((2, 2)), nn.Linear(2, 2)):
+        with pytest.raises(TypeError, match=rf"^Linear: expected a Parameter or None for the "
+                                            rf"parameter 'weight', got {type(bad).__name__};"):
+            layer.weight = bad
+    assert layer.weight is weight and list(layer.state_dict()) == ["weight", "bias"]
+    layer.weight = replacement = nn.Parameter(mg.ones(2, 2))
+    assert layer.state_dict()["weight"] is replacement.data
+    layer.bias = None
+    assert list(layer.state_dict()) == ["weight"]
+    layer.bias = mg.zeros(2)  # no longer a parameter's name: a plain attribute, as in PyTorch
+    assert list(layer.state_dict()) == ["weight"]
+
+
+def test_flags_must_be_bools():
+    for make, words in [
+        (lambda: nn.Linear(2, 2, "no"), "Linear: expected bias to be a bool, got 'no' (str)"),
+        (lambda: nn.Parameter(mg.ones(2), requires_grad=1),
+         "Parameter: expected requires_grad to be a bool, got 1 (int)"),
+        (lambda: Net().train("eval"), "Module.train: expected mode to be a bool, got 'eval'"),
+        (lambda: Net().load_state_dict({}, strict=None),
+         "load_state_dict: expected strict to be a bool, got None (NoneType)"),
+    ]:
+        with pytest.raises(TypeError, match=f"^{re.escape(words)}"):
+            make()
+    assert nn.Linear(2, 2, np.bool_(False)).bias is None
+    assert nn.Linear(2, 2).train(np.bool_(False)).training is False
+
+
+@pytest.mark.parametrize("cls", [nn.Linear, nn.Embedding], ids=lambda cls: cls.__name__)
+def test_layers_refuse_a_dtype_that_cannot_carry_gradients_naming_themselves(cls):
+    for dtype in (mg.int64, mg.bool_, "nonsense"):
+        with pytest.raises(TypeError, match=rf"^{cls.__name__}: expected a floating-point "
+                                            rf"dtype for the parameters .*, got {dtype}$"):
+            cls(2, 2, dtype=dtype)
+    assert cls(2, 2, dtype=mg.float64).weight.dtype == mg.float64
 
 
 def test_parameter_is_a_leaf_that_requires_grad_and_shares_the_tensor_array():
@@ -241,6 +282,9 @@ def test_dropout_takes_any_real_probability_but_a_bool():
 def test_activation_modules(backend, module, function):
     x = mg.randn(3, 4, dtype=mg.float64)
     np.testing.assert_allclose(module(x).numpy(), function(x.numpy()), rtol=1e-12)
+    with pytest.raises(TypeError, match=f"^{type(module).__name__}: expected input to be a "
+                                        f"Tensor, got list$"):
+        module([1.0])
 
 
 # ---- documentation ---------------------------------------------------------------------------
