@@ -241,8 +241,24 @@ def _unrolled_dot(unrolled, cell, steps, out):
     return (out / f"{cell}_{steps}_steps.dot").read_text()
 
 
+def _public_bases(app, name, obj, options, bases):
+    """Name a class's nearest public ancestors as its bases: a private one has no page.
+
+    (``no_grad`` derives from the private ``_FixedGradMode``, which the nitpicky build
+    would report as a reference that leads nowhere.)
+    """
+    bases[:] = [ancestor for base in bases for ancestor in _nearest_public(base)]
+
+
+def _nearest_public(cls):
+    if not cls.__name__.startswith("_"):
+        return [cls]
+    return [ancestor for base in cls.__bases__ for ancestor in _nearest_public(base)]
+
+
 def setup(app):
     app.connect("builder-inited", _draw_figures)
+    app.connect("autodoc-process-bases", _public_bases)
     app.add_role("source", source_role)
     app.connect("env-check-consistency", _check_source_links)
     app.connect("env-check-consistency", _check_coverage)
