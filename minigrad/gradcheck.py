@@ -1,6 +1,7 @@
 r"""Checking analytic gradients against finite differences."""
 
 import math
+import numbers
 import random
 
 from minigrad import autograd
@@ -29,12 +30,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     ----------
     fn : callable
         Called as ``fn(*inputs)``; returns a Tensor of any shape, or a (nested) tuple.
-    inputs : sequence
+    inputs : Tensor or sequence
         Tensors (those with ``requires_grad=True`` are checked, as float64 copies)
-        and any other arguments, passed through unchanged.
+        and any other arguments, passed through unchanged; a single Tensor is the
+        one argument, as in PyTorch.
     eps, atol, rtol : float
-        Step of the differences; the check passes where
-        :math:`|a - n| \le atol + rtol\,|n|` for analytic ``a`` and numeric ``n``.
+        Step of the differences (positive); the check passes where
+        :math:`|a - n| \le atol + rtol\,|n|` for analytic ``a`` and numeric ``n``
+        (tolerances non-negative).
 
     Returns
     -------
@@ -45,7 +48,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     ------
     GradcheckError
         Naming the input and its worst element when they disagree.
+    ValueError
+        If no input requires grad, ``eps`` is not positive, or a tolerance is negative.
     """
+    _check_steps(eps, atol, rtol)
+    if isinstance(inputs, Tensor):  # iterating it would pass its rows as separate arguments
+        inputs = (inputs,)
     # Fresh C-ordered float64 copies: perturbing one element in place must move exactly
     # that element of the input, and never the caller's own array.
     args = [
@@ -85,6 +93,16 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
         got = [0.0] * x.size if g is None else [float(v) for v in g.numpy().reshape(-1)]
         _compare(i, args[i].shape, got, numeric, atol, rtol)
     return True
+
+
+def _check_steps(eps, atol, rtol):
+    """Raise unless ``eps`` is positive (a zero step divides by zero) and the tolerances
+    non-negative (a negative one fails every check)."""
+    if not (isinstance(eps, numbers.Real) and eps > 0):
+        raise ValueError(f"gradcheck: expected eps > 0, got {eps!r}")
+    for name, tolerance in (("atol", atol), ("rtol", rtol)):
+        if not (isinstance(tolerance, numbers.Real) and tolerance >= 0):
+            raise ValueError(f"gradcheck: expected {name} >= 0, got {tolerance!r}")
 
 
 def _compare(i, shape, analytic, numeric, atol, rtol):

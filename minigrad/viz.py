@@ -90,8 +90,27 @@ class _Line(NamedTuple):
     named: bool  # some output was named by the caller
 
 
-def _lines(root, names):
-    """One :class:`_Line` per leaf or node behind ``root``, in :func:`_topological` order."""
+def _check_arguments(root, names, op):
+    """Raise TypeError, naming the function ``op``, unless ``root`` is a Tensor and
+    ``names`` a dict from Tensors to strings (or ``None``)."""
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(root).__name__}")
+    if names is not None and not isinstance(names, dict):
+        raise TypeError(f"{op}: expected names to be a dict {{tensor: 'name'}}, got "
+                        f"{type(names).__name__}")
+    for t, name in (names or {}).items():
+        if not isinstance(t, Tensor) or not isinstance(name, str):
+            raise TypeError(f"{op}: expected names to map each Tensor to a str "
+                            f"({{tensor: 'name'}}), got a {type(t).__name__} key mapped to a "
+                            f"{type(name).__name__}")
+
+
+def _lines(root, names, op):
+    """One :class:`_Line` per leaf or node behind ``root``, in :func:`_topological` order.
+
+    ``op``, the function called (``tape``, ``to_dot``), starts the message of any error.
+    """
+    _check_arguments(root, names, op)
     wanted = {_key(t): name for t, name in (names or {}).items()}
     order, shapes = _topological(root)
     label, where, lines = {}, {}, []
@@ -134,9 +153,16 @@ def tape(tensor, names=None):
     str
         Lines such as ``%3 = tanh(%2)  (2, 3)``; leaves read ``%0 = leaf  (2, 3)``,
         with ``requires_grad`` appended when gradients flow to them.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not a Tensor, or ``names`` does not map Tensors to strings.
+    GraphFreedError
+        If backward has freed the graph.
     """
     text = []
-    for line in _lines(tensor, names):
+    for line in _lines(tensor, names, "tape"):
         rhs = "leaf" if line.op is None else f"{line.op}({', '.join(line.args)})"
         text.append(f"{', '.join(line.labels)} = {rhs}  {_shapes(line)}"
                     + ("  requires_grad" if line.requires_grad else ""))
@@ -151,8 +177,15 @@ def to_dot(tensor, names=None):
     ``tensor`` itself has a double border. Edges run from inputs to the ops that
     use them, labelled with the output's index for multi-output ops. Constant
     operands are left out.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not a Tensor, or ``names`` does not map Tensors to strings.
+    GraphFreedError
+        If backward has freed the graph.
     """
-    lines = _lines(tensor, names)
+    lines = _lines(tensor, names, "to_dot")
     out = ["digraph tape {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
     for n, line in enumerate(lines):
         labels = ", ".join(line.labels)

@@ -118,7 +118,13 @@ def cast(x, dtype):
 
 
 def compare(name, a, b):
-    """Elementwise comparison ``xp.<name>(a, b)``; a boolean tensor, outside the graph."""
+    """Elementwise comparison ``xp.<name>(a, b)``; a boolean tensor, outside the graph.
+
+    Raises
+    ------
+    ValueError
+        If the operands live on different backends, or their shapes do not broadcast.
+    """
     if isinstance(b, Tensor):
         if b._backend is not a._backend:
             raise ValueError(
@@ -126,7 +132,11 @@ def compare(name, a, b):
                 f"move one with .to({a.backend!r})"
             )
         b = b.data
-    return Tensor(getattr(a._backend.xp, name)(a.data, b), a._backend)
+    try:
+        return Tensor(getattr(a._backend.xp, name)(a.data, b), a._backend)
+    except ValueError:  # only arrays fail to broadcast: b is one
+        raise ValueError(f"{name}: expected shapes that broadcast together, got {a.shape} and "
+                         f"{b.shape}") from None
 
 
 def where(cond, a, b):
@@ -178,20 +188,53 @@ def min(x, axis=None, keepdims=False):
 
 
 def mean(x, axis=None, keepdims=False):
-    """Mean of ``x`` over ``axis``. Composite: backward comes from its parts."""
-    _tensor(x, "mean")
+    """Mean of ``x`` over ``axis``. Composite: backward comes from its parts.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
+    """
+    _floating(x, "mean")
     count = math.prod(x.shape[a] for a in _composite_axes(x, axis, "mean"))
     return sum(x, axis, keepdims) / count
 
 
 def argmax(x, axis=None):
-    """Indices of the largest values over ``axis`` (int64, not differentiable)."""
-    return Tensor(x._backend.xp.argmax(x.data, axis=axis), x._backend)
+    """Indices of the largest values over ``axis`` (int64, not differentiable).
+
+    Raises
+    ------
+    TypeError
+        If ``axis`` is neither ``None`` nor an int.
+    ValueError
+        If ``axis`` is out of range, or the values to search are none (an empty tensor,
+        or an axis of length 0).
+    """
+    return _arg_reduction("argmax", x, axis)
 
 
 def argmin(x, axis=None):
-    """Indices of the smallest values over ``axis`` (int64, not differentiable)."""
-    return Tensor(x._backend.xp.argmin(x.data, axis=axis), x._backend)
+    """Indices of the smallest values over ``axis`` (int64, not differentiable).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`argmax`.
+    """
+    return _arg_reduction("argmin", x, axis)
+
+
+def _arg_reduction(name, x, axis):
+    """``xp.argmax`` or ``xp.argmin`` (``name``) over one axis, or over all when ``None``."""
+    _tensor(x, name)
+    if axis is not None:
+        axis = _check_axis(name, axis, x.ndim, x.shape)
+    if (x.size if axis is None else x.shape[axis]) == 0:
+        searched = "a tensor" if axis is None else f"axis {axis}"
+        raise ValueError(f"{name}: expected {searched} with elements to search, got shape "
+                         f"{x.shape}")
+    return Tensor(getattr(x._backend.xp, name)(x.data, axis=axis), x._backend)
 
 
 def logsumexp(x, axis=None, keepdims=False):
@@ -213,8 +256,13 @@ def logsumexp(x, axis=None, keepdims=False):
     -------
     Tensor
         ``x``'s shape without the reduced axes (or with them at length 1).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor.
     """
-    _tensor(x, "logsumexp")
+    _floating(x, "logsumexp")
     _composite_axes(x, axis, "logsumexp")
     peak = x.max(axis=axis, keepdims=True).data
     # A slice whose maximum is infinite (all -inf, or holding +inf) is not shifted: x - peak
@@ -238,8 +286,13 @@ def log_softmax(x, axis=-1):
     -------
     Tensor
         Log-probabilities, of ``x``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
     """
-    _tensor(x, "log_softmax")
+    _floating(x, "log_softmax")
     _composite_axes(x, axis, "log_softmax")
     # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
     # where x - logsumexp(x) would subtract two nearly equal large numbers.
@@ -262,11 +315,28 @@ def softmax(x, axis=-1):
     -------
     Tensor
         Probabilities, of ``x``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
     """
-    _tensor(x, "softmax")
+    _floating(x, "softmax")
     _composite_axes(x, axis, "softmax")
     e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
     return e / e.sum(axis=axis, keepdims=True)
+
+
+def _floating(x, name):
+    """Raise unless ``x`` is a floating-point Tensor.
+
+    The composites that divide or exponentiate (``mean``, ``logsumexp``, ``softmax``,
+    ``log_softmax``) all refuse integers and booleans, as PyTorch's ``mean`` and
+    ``softmax`` do, rather than let NumPy promote them to float64 on the way.
+    """
+    if _tensor(x, name).dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}; "
+                        "convert it with .to(mg.float32)")
 
 
 def _composite_axes(x, axis, name):
@@ -393,8 +463,22 @@ def linear(x, weight, bias=None):
 
 
 def reshape(x, *shape):
-    """``x`` with a new shape, given as varargs or one tuple."""
-    return Reshape.apply(x, shape=_shape_args(shape))
+    """``x`` with a new shape, given as varargs or one tuple; one size may be -1 (inferred).
+
+    Raises
+    ------
+    ValueError
+        If the new shape holds a different number of elements, or a size is negative
+        other than -1.
+    """
+    shape = _shape_args(shape)
+    y = Reshape.apply(x, shape=shape)
+    # NumPy infers a size from any negative one, PyTorch only from -1. Checked once NumPy has
+    # taken the sizes, and only where it inferred one (the result differs from the request):
+    # the reshapes of a time loop pay a tuple comparison.
+    if y.shape != shape and any(n < -1 for n in shape):
+        raise ValueError(f"reshape: expected sizes that are non-negative ints or -1, got {shape}")
+    return y
 
 
 def transpose(x, *axes):
@@ -445,9 +529,22 @@ def _tensor_list(tensors, op):
 
 
 def _check_axis(op, axis, ndim, shape):
-    """Raise a ValueError unless ``axis`` is one of ``ndim`` axes (negatives counting back)."""
+    """Return ``axis`` as an int if it is one of ``ndim`` axes (negatives counting back).
+
+    Raises
+    ------
+    TypeError
+        If ``axis`` is not an int (NumPy's and integer 0-d tensors count).
+    ValueError
+        If it is out of range.
+    """
+    try:
+        axis = operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{op}: expected axis to be an int, got {axis!r}") from None
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions, shape {shape}")
+    return axis
 
 
 def concat(tensors, axis=0):
@@ -466,12 +563,12 @@ def concat(tensors, axis=0):
     Raises
     ------
     TypeError
-        If ``tensors`` is empty or not a sequence of Tensors.
+        If ``tensors`` is empty or not a sequence of Tensors, or ``axis`` not an int.
     ValueError
         If ``axis`` is out of range or the shapes do not fit.
     """
     tensors = _tensor_list(tensors, "concat")
-    _check_axis("concat", axis, tensors[0].ndim, tensors[0].shape)
+    axis = _check_axis("concat", axis, tensors[0].ndim, tensors[0].shape)
     return Concat.apply(*tensors, axis=axis)
 
 
@@ -494,6 +591,8 @@ def stack(tensors, axis=0):
 
     Raises
     ------
+    TypeError
+        If ``tensors`` is empty or not a sequence of Tensors, or ``axis`` not an int.
     ValueError
         If the shapes differ or ``axis`` is out of range.
     """
@@ -502,7 +601,7 @@ def stack(tensors, axis=0):
     for t in tensors:
         if t.shape != shape:
             raise ValueError(f"stack: expected tensors of one shape, got {shape} and {t.shape}")
-    _check_axis("stack", axis, len(shape) + 1, shape)  # the modulo below would wrap silently
+    axis = _check_axis("stack", axis, len(shape) + 1, shape)  # the modulo would wrap silently
     position = axis % (len(shape) + 1)
     expanded = shape[:position] + (1,) + shape[position:]
     return concat([t.reshape(expanded) for t in tensors], axis=position)
@@ -528,10 +627,12 @@ def split(x, indices_or_sections, axis=0):
 
     Raises
     ------
+    TypeError
+        If ``axis`` or ``indices_or_sections`` is not made of ints.
     ValueError
         If equal sections are impossible or ``axis`` is out of range.
     """
-    _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
+    axis = _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
     if hasattr(indices_or_sections, "__index__"):  # an int, a NumPy int, an int 0-d tensor
         indices_or_sections = operator.index(indices_or_sections)
         if indices_or_sections <= 0:
@@ -539,7 +640,11 @@ def split(x, indices_or_sections, axis=0):
                 f"split: expected a positive number of sections, got {indices_or_sections}"
             )
     else:
-        indices_or_sections = [operator.index(i) for i in indices_or_sections]
+        try:
+            indices_or_sections = [operator.index(i) for i in indices_or_sections]
+        except TypeError:
+            raise TypeError(f"split: expected indices_or_sections to be an int or a sequence "
+                            f"of ints, got {indices_or_sections!r}") from None
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 

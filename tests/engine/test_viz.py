@@ -116,3 +116,21 @@ def test_render_writes_dot_and_draws_it_when_graphviz_exists(tmp_path, monkeypat
     monkeypatch.setattr(shutil, "which", lambda program: None)
     assert viz.render(source, tmp_path / "h.dot") is None
     assert (tmp_path / "h.dot").read_text() == source
+
+
+@pytest.mark.parametrize("draw", [viz.tape, viz.to_dot], ids=["tape", "to_dot"])
+def test_tape_and_dot_refuse_what_is_not_a_tensor(draw):
+    with pytest.raises(TypeError, match=f"^{draw.__name__}: expected a Tensor, got float$"):
+        draw(1.0)
+
+
+@pytest.mark.parametrize("draw", [viz.tape, viz.to_dot], ids=["tape", "to_dot"])
+def test_names_given_the_wrong_way_round_are_explained(draw):
+    _, _, y = two_ops()
+    with pytest.raises(TypeError, match=f"^{draw.__name__}: expected names to map each Tensor "
+                                        r"to a str \(\{tensor: 'name'\}\), got a str key mapped "
+                                        "to a Tensor$"):
+        draw(y, names={"y": y})
+    with pytest.raises(TypeError, match=f"^{draw.__name__}: expected names to be a dict "
+                                        r"\{tensor: 'name'\}, got list$"):
+        draw(y, names=[y])

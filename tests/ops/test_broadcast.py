@@ -2,7 +2,8 @@
 
 The helper is checked against its definition (each element of the input collects
 the gradient of every copy broadcasting made of it), then every binary operator
-is gradient-checked over pairs of mutually broadcastable shapes.
+is gradient-checked over pairs of mutually broadcastable shapes. Comparisons
+broadcast too, outside the graph; shapes that do not broadcast are an error naming both.
 """
 
 import itertools
@@ -14,6 +15,7 @@ from _strategies import BINARY, arrays, broadcast_arrays, shapes
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import minigrad as mg
 from minigrad.ops._broadcast import unbroadcast
 
 
@@ -51,3 +53,12 @@ def test_binary_ops_over_broadcast_pairs(backend, name, data):
     op, a_domain, b_domain = BINARY[name]
     a, b = data.draw(broadcast_arrays(a_domain, b_domain))
     check_op(op, a, b, ref=op)
+
+
+@pytest.mark.parametrize("compare", [
+    lambda a, b: a < b, lambda a, b: a >= b, lambda a, b: a == b,
+], ids=["less", "greater_equal", "equal"])
+def test_a_comparison_that_cannot_broadcast_names_itself_and_both_shapes(backend, compare):
+    with pytest.raises(ValueError, match=r"^(less|greater_equal|equal): expected shapes that "
+                                         r"broadcast together, got \(2, 3\) and \(4,\)$"):
+        compare(mg.ones(2, 3), mg.zeros(4))

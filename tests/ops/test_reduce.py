@@ -157,3 +157,30 @@ def test_a_bad_axis_is_refused_by_the_function_that_was_called(backend, name):
     with pytest.raises(TypeError, match=f"^{name}: expected axis to be None, an int or a tuple "
                                         r"of ints, got \(0, 'a'\)$"):
         getattr(mg.ops, name)(x, axis=(0, "a"))
+
+
+@pytest.mark.parametrize("name", ["argmax", "argmin"])
+@pytest.mark.parametrize("shape, axis, error, message", [
+    ((2, 3), 3, ValueError, "axis 3 is out of range for 2 dimensions, shape (2, 3)"),
+    ((2, 3), 1.0, TypeError, "expected axis to be an int, got 1.0"),
+    ((0,), None, ValueError, "expected a tensor with elements to search, got shape (0,)"),
+    ((2, 0), 1, ValueError, "expected axis 1 with elements to search, got shape (2, 0)"),
+])
+def test_arg_reductions_refuse_a_bad_axis_and_nothing_to_search(backend, name, shape, axis,
+                                                                 error, message):
+    with pytest.raises(error) as info:
+        getattr(mg.zeros(shape), name)(axis=axis)
+    assert str(info.value) == f"{name}: {message}"
+
+
+def test_arg_reductions_along_an_axis_of_an_empty_tensor_find_no_indices(backend):
+    assert mg.zeros(0, 3).argmax(axis=1).shape == (0,)
+
+
+@pytest.mark.parametrize("name", ["mean", "logsumexp", "softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", [mg.int64, mg.int32, mg.bool_])
+def test_composites_refuse_tensors_that_are_not_floating(backend, name, dtype):
+    # NumPy would promote them to a float64 result; PyTorch refuses (mean, softmax) them.
+    with pytest.raises(TypeError, match=f"^{name}: expected a floating-point tensor, got "
+                                        f"dtype {dtype}; convert it with "):
+        getattr(mg.ones(2, 3, dtype=dtype), name)()

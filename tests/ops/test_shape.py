@@ -224,3 +224,30 @@ def test_where_between_two_numbers_takes_the_default_dtypes(backend):
     assert mg.where(cond, 1.0, 0.0).dtype == mg.float32
     assert mg.where(cond, 1, 0.5).dtype == mg.float32
     assert mg.where(cond, 1, 0).dtype == mg.int64
+
+
+@pytest.mark.parametrize("shape", [(-2, 3), (3, -2), (-6,)])
+def test_reshape_infers_a_size_from_minus_one_only(backend, shape):
+    # NumPy reads any negative size as "infer"; PyTorch refuses all but -1.
+    with pytest.raises(ValueError, match=r"^reshape: expected sizes that are non-negative ints "
+                                         r"or -1, got \("):
+        mg.ones(6).reshape(shape)
+    assert mg.ones(6).reshape(-1, 3).shape == (2, 3)
+
+
+@pytest.mark.parametrize("join", [
+    lambda x, axis: mg.stack([x, x], axis=axis),
+    lambda x, axis: mg.concat([x, x], axis=axis),
+    lambda x, axis: mg.split(x, 2, axis=axis),
+], ids=["stack", "concat", "split"])
+def test_joins_and_splits_refuse_an_axis_that_is_not_an_int(backend, join):
+    with pytest.raises(TypeError, match=r"^(stack|concat|split): expected axis to be an int, "
+                                        r"got 1\.0$"):
+        join(mg.ones(2, 2), 1.0)
+
+
+@pytest.mark.parametrize("how", [2.0, "ab", [1.5]])
+def test_split_refuses_sections_that_are_not_ints(backend, how):
+    with pytest.raises(TypeError, match="^split: expected indices_or_sections to be an int or a "
+                                        "sequence of ints, got "):
+        mg.split(mg.ones(4), how)
