@@ -21,6 +21,8 @@ a graph of any depth can be printed. Call these before ``backward()``, which
 frees the graph unless ``retain_graph=True``.
 """
 
+import os
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -219,12 +221,32 @@ def render(source, path, format="svg"):
 
     The picture (``graph.dot`` -> ``graph.svg``; ``format`` is any of ``dot -T``'s)
     is drawn by Graphviz's ``dot`` program. Returns its path, or ``None`` when
-    ``dot`` is not installed and only the DOT file was written.
+    ``dot`` is not installed and only the DOT file was written. The DOT file is
+    written whole or not at all (a temporary file renamed onto ``path``).
+
+    Raises
+    ------
+    ValueError
+        If ``path`` already ends in ``.{format}``: the picture would overwrite its
+        own source.
+    RuntimeError
+        If ``dot`` fails; the message holds what it printed.
     """
     path = Path(path)
-    path.write_text(source)
+    picture = path.with_suffix(f".{format}")
+    if picture == path:
+        raise ValueError(f"render: expected a path for the DOT file (graph.dot), got {path}, "
+                         f"which the {format} picture drawn from it would overwrite")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        temporary.write_text(source, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     if shutil.which("dot") is None:
         return None
-    picture = path.with_suffix(f".{format}")
-    subprocess.run(["dot", f"-T{format}", str(path), "-o", str(picture)], check=True)
+    drawn = subprocess.run(["dot", f"-T{format}", str(path), "-o", str(picture)],
+                           capture_output=True, text=True)
+    if drawn.returncode:
+        raise RuntimeError(f"render: dot could not draw {path}: {drawn.stderr.strip()}")
     return picture

@@ -134,3 +134,18 @@ def test_names_given_the_wrong_way_round_are_explained(draw):
     with pytest.raises(TypeError, match=f"^{draw.__name__}: expected names to be a dict "
                                         r"\{tensor: 'name'\}, got list$"):
         draw(y, names=[y])
+
+
+def test_render_refuses_a_path_that_its_picture_would_overwrite(tmp_path):
+    _, _, y = two_ops()
+    with pytest.raises(ValueError, match="^render: expected a path for the DOT file .* which the "
+                                         "svg picture drawn from it would overwrite$"):
+        viz.render(viz.to_dot(y), tmp_path / "g.svg")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="needs Graphviz's dot")
+def test_render_says_what_dot_printed_when_it_fails(tmp_path):
+    with pytest.raises(RuntimeError, match="^render: dot could not draw .*bad.dot: .*syntax"):
+        viz.render("digraph {", tmp_path / "bad.dot")
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.dot"]  # no temporary left behind
