@@ -63,7 +63,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     checked = [i for i, t in enumerate(args) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
         raise ValueError("gradcheck: expected at least one input with requires_grad=True")
-    outputs = _flatten(fn(*args))
+    try:
+        result = fn(*args)
+    except TypeError as err:  # most often a float32 module refusing the float64 copies
+        raise TypeError(f"{err} (gradcheck calls fn with float64 copies of the inputs that "
+                        "require grad: build modules with dtype=mg.float64)") from err
+    outputs = _flatten(result)
     rng = random.Random(0)
     weights = [
         Tensor(out._backend.xp.asarray([rng.uniform(-1, 1) for _ in range(out.size)],

@@ -8,6 +8,7 @@ import pytest
 from _helpers import as_tensor
 
 import minigrad as mg
+from minigrad import nn
 
 
 @pytest.mark.parametrize("options, message", [
@@ -33,3 +34,11 @@ def test_gradcheck_takes_one_tensor_as_the_only_input(backend):
     assert mg.gradcheck(lambda t: (t * t).sum(axis=1), x) is True
     with pytest.raises(mg.GradcheckError, match=r"^gradcheck: input 0 \(shape \(2, 2\)\)"):
         mg.gradcheck(lambda t: t.detach() * t, x)  # the detached factor's gradient goes missing
+
+
+def test_gradcheck_says_that_it_calls_fn_in_float64():
+    cell = nn.GRUCell(3, 4)  # float32 parameters refuse the float64 copies of the input
+    with pytest.raises(TypeError, match=r"GRUCell: expected input of dtype float32.*\(gradcheck "
+                                        r"calls fn with float64 copies .* dtype=mg\.float64\)$"):
+        mg.gradcheck(cell, [mg.randn(2, 3, requires_grad=True)])
+    assert mg.gradcheck(nn.GRUCell(3, 4, dtype=mg.float64), [mg.randn(2, 3, requires_grad=True)])
