@@ -14,13 +14,6 @@ from . import _checks as check
 __all__ = ["constant_", "normal_", "orthogonal_", "uniform_", "xavier_uniform_", "zeros_"]
 
 
-def _floating(tensor, op):
-    if not isinstance(tensor, mg.Tensor):
-        raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
-    if tensor.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {tensor.dtype}")
-
-
 def _draw(kind, tensor, shape=None):
     """An array of ``shape`` (the tensor's own by default) of uniform or normal samples."""
     draw = mg.rand if kind == "uniform" else mg.randn
@@ -50,7 +43,7 @@ def uniform_(tensor, a=0.0, b=1.0):
     ValueError
         If ``a > b``.
     """
-    _floating(tensor, "uniform_")
+    check.floating("uniform_", "tensor", tensor)
     a, b = check.real("uniform_", "a", a), check.real("uniform_", "b", b)
     if not a <= b:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
@@ -80,7 +73,7 @@ def normal_(tensor, mean=0.0, std=1.0):
     ValueError
         If ``std < 0``.
     """
-    _floating(tensor, "normal_")
+    check.floating("normal_", "tensor", tensor)
     mean, std = check.real("normal_", "mean", mean), check.real("normal_", "std", std)
     if not std >= 0:
         raise ValueError(f"normal_: expected std >= 0, got {std}")
@@ -108,7 +101,7 @@ def constant_(tensor, value):
     TypeError
         If ``tensor`` is not floating point, or ``value`` not a real number.
     """
-    _floating(tensor, "constant_")
+    check.floating("constant_", "tensor", tensor)
     value = check.real("constant_", "value", value)
     tensor.data = mg.full(tensor.shape, value, dtype=tensor.dtype, backend=tensor.backend).data
     return tensor
@@ -173,7 +166,7 @@ def xavier_uniform_(tensor, gain=1.0):
     TypeError
         If ``tensor`` is not floating point, or ``gain`` not a real number.
     """
-    _floating(tensor, "xavier_uniform_")
+    check.floating("xavier_uniform_", "tensor", tensor)
     gain = check.real("xavier_uniform_", "gain", gain)
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -208,7 +201,7 @@ def orthogonal_(tensor, gain=1.0):
     ValueError
         If ``tensor`` has fewer than 2 dimensions.
     """
-    _floating(tensor, "orthogonal_")
+    check.floating("orthogonal_", "tensor", tensor)
     gain = check.real("orthogonal_", "gain", gain)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tensor.shape}")

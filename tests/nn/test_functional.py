@@ -252,7 +252,7 @@ def test_orthogonal_rows_or_columns_are_orthonormal(backend, shape):
 
 
 def test_init_rejects_integer_tensors():
-    with pytest.raises(TypeError, match="uniform_: expected a floating-point tensor, got dtype"):
+    with pytest.raises(TypeError, match="uniform_: expected floating-point tensor, got dtype"):
         nn.init.uniform_(mg.arange(3))
 
 
