@@ -9,15 +9,17 @@ loss stay the same from step to step.
 
 Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``
 (cuDNN's kernels on the GPU); ``torch loop``, the same cell from torch primitives
-in a Python time loop (:mod:`benchmarks.torch_models`); on the CPU only, the
-NumPy-based peers, ``numpy by hand`` (W1-W3 and W6: the step written in NumPy without
-an engine, :mod:`benchmarks.numpy_by_hand`) and ``matmul floor``, NumPy's matrix
-products alone.
+in a Python time loop (:mod:`benchmarks.torch_models`); for the LSTM on the CPU,
+``torch no oneDNN``, the fused layer without the oneDNN kernels PyTorch gives it
+there; on the CPU only, the NumPy-based peers, ``numpy by hand`` (W1-W3 and W6: the
+step written in NumPy without an engine, :mod:`benchmarks.numpy_by_hand`) and
+``matmul floor``, NumPy's matrix products alone.
 
 G1-G5 run on the GPU only: sizes at which a GPU is worth using, from an LSTM
 small enough for kernel launches to dominate (G1) to ones where the products do.
 """
 
+import warnings
 from dataclasses import dataclass
 from functools import partial
 
@@ -85,18 +87,39 @@ def _minigrad_contender(model, inputs, loss_fn, device):
     return Contender("minigrad", device.minigrad_step(step))
 
 
-def _torch_contenders(build, device, with_torch):
+def _torch_contenders(build, device, with_torch, lstm=False):
     """``torch fused`` and ``torch loop`` steps on ``device``, or none without a usable torch.
 
     ``build(torch)`` returns the fused model, its composed twin (both holding the
     minigrad model's weights), the input and the loss function, all on the device.
+    On the CPU an ``lstm`` also gets ``torch no oneDNN``: the fused layer with
+    oneDNN switched off. PyTorch hands its CPU LSTM (not its GRU or RNN) to oneDNN's
+    RNN primitive; this row shows how much of the distance to ``torch fused`` is
+    that library's kernels rather than the fused C++ loop.
     """
     torch = device.load_torch() if with_torch else None
     if torch is None:
         return []
     fused, loop, x, loss_fn = build(torch)
-    return [Contender("torch fused", device.torch_step(partial(training_step, fused, x, loss_fn))),
-            Contender("torch loop", device.torch_step(partial(training_step, loop, x, loss_fn)))]
+    fused_step = partial(training_step, fused, x, loss_fn)
+    contenders = [Contender("torch fused", device.torch_step(fused_step)),
+                  Contender("torch loop", device.torch_step(partial(training_step, loop, x,
+                                                                    loss_fn)))]
+    if lstm and not device.is_gpu and torch.backends.mkldnn.is_available():
+        contenders.append(Contender("torch no oneDNN", _without_onednn(torch, fused_step)))
+    return contenders
+
+
+def _without_onednn(torch, step):
+    """``step`` run with PyTorch's oneDNN kernels switched off."""
+    def step_without_onednn():
+        with warnings.catch_warnings():
+            # Switching restores every oneDNN flag, TF32 among them, which warns on a CPU build.
+            warnings.simplefilter("ignore", UserWarning)
+            with torch.backends.mkldnn.flags(enabled=False):
+                return step()
+
+    return step_without_onednn
 
 
 def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_peers=True):
@@ -133,7 +156,7 @@ def recurrent_contenders(kind, sizes, device=CPU, seed=0, with_torch=True, with_
                       Contender("matmul floor", matmul_floor(products, seed))]
     return [
         _minigrad_contender(model, x, mean_square, device),
-        *_torch_contenders(torch_side, device, with_torch),
+        *_torch_contenders(torch_side, device, with_torch, lstm=kind == "lstm"),
         *numpy_rows,
     ]
 
@@ -217,7 +240,7 @@ def char_contenders(sizes, vocab, device=CPU, seed=0, with_torch=True):
                             mg.tensor(targets.reshape(-1), backend=device.backend))
     return [
         _minigrad_contender(model, tokens, loss_fn, device),
-        *_torch_contenders(torch_side, device, with_torch),
+        *_torch_contenders(torch_side, device, with_torch, lstm=True),
         *numpy_rows,
     ]
 

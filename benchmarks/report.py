@@ -2,7 +2,7 @@
 
 from .harness import BASELINE, Spread
 
-_ROW = "    {:<14}{:>10} {:>19}  {:>11} {:>15}  {}"
+_ROW = "    {:<16}{:>10} {:>19}  {:>11} {:>15}  {}"
 
 
 def _num(value):

@@ -41,9 +41,15 @@ PEER_WORKLOADS = {"W1", "W3", "W4", "W6"}
 BY_HAND_WORKLOADS = {"W1", "W2", "W3", "W6"}
 
 
+# The LSTM workloads, where PyTorch's fused layer also runs without oneDNN on the CPU.
+LSTM_WORKLOADS = {"W1", "W5", "W6"}
+
+
 def expected_contenders(key, torch_names, peers):
     """The rows of workload ``key``, in order, given the torch rows and the installed peers."""
-    return ["minigrad", *torch_names["W4" if key == "W4" else "rnn"],
+    torch_rows = torch_names["W4" if key == "W4" else "rnn"]
+    return ["minigrad", *torch_rows,
+            *(["torch no oneDNN"] if torch_rows and key in LSTM_WORKLOADS else []),
             *(peers if key in PEER_WORKLOADS else []),
             *(["numpy by hand"] if key in BY_HAND_WORKLOADS else []),
             *([] if key == "W4" else ["matmul floor"])]
