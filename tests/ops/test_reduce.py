@@ -145,6 +145,19 @@ def test_logsumexp_of_infinite_slices(backend):
     assert_close(x.logsumexp(axis=1), [-np.inf, np.inf, np.log(np.e + np.e**2)])
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # log 0 must not reach NumPy's warning
+@pytest.mark.parametrize("shape, axis", [((0,), None), ((0,), 0), ((2, 0), 1),
+                                         ((2, 0, 3), (1, 2))])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp_over_no_elements_is_minus_infinity(backend, shape, axis, keepdims):
+    # As in PyTorch, torch.logsumexp(torch.empty(0), 0) is -inf; the gradient is as empty as x.
+    x = as_tensor(np.empty(shape), requires_grad=True)
+    y = x.logsumexp(axis=axis, keepdims=keepdims)
+    assert_close(y, np.full(np.sum(np.empty(shape), axis=axis, keepdims=keepdims).shape, -np.inf))
+    y.sum().backward()
+    assert_close(x.grad, np.empty(shape))
+
+
 @pytest.mark.parametrize("name", ["sum", "max", "min", "mean", "logsumexp", "softmax",
                                   "log_softmax"])
 def test_a_bad_axis_is_refused_by_the_function_that_was_called(backend, name):
