@@ -90,6 +90,15 @@ def torch_gru_to_minigrad(state_dict):
         :meth:`~minigrad.nn.Module.load_state_dict` and ``torch.from_numpy`` both take.
         The input is not modified.
 
+    Raises
+    ------
+    ValueError
+        If an entry to convert has a number of rows that is not a multiple of 3.
+    TypeError
+        If an entry to convert has a dtype that minigrad does not hold (``float16``,
+        ``bfloat16``): convert the state dict first, e.g.
+        ``{k: v.float() for k, v in state_dict.items()}``.
+
     Warnings
     --------
     Every ``weight_ih*``, ``weight_hh*``, ``bias_ih*`` and ``bias_hh*`` entry is converted,
@@ -124,7 +133,14 @@ def _is_gru_parameter(name):
 
 
 def _negate_update_gate(name, value):
-    converted = mg.tensor(value, backend="numpy").numpy()   # a copy, whatever the array type
+    try:
+        converted = mg.tensor(value, backend="numpy").numpy()   # a copy, whatever the array type
+    except TypeError:  # mg.tensor's advice, to pass dtype=, is not for this function's callers
+        dtype = getattr(value, "dtype", type(value).__name__)
+        raise TypeError(
+            f"torch_gru_to_minigrad: {name} has dtype {dtype}, which minigrad does not hold; "
+            "convert the state dict first, e.g. {k: v.float() for k, v in state_dict.items()}"
+        ) from None
     rows = converted.shape[0]
     if rows % 3:
         raise ValueError(

@@ -103,6 +103,21 @@ def test_a_torch_gru_state_dict_converts_as_it_is():
         np.testing.assert_array_equal(converted[name], value, err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_a_half_precision_gru_state_dict_is_refused_with_advice_that_works(dtype):
+    # The message once told the user to pass dtype=, which the conversion does not take.
+    state = torch.nn.GRU(I, H).to(dtype).state_dict()
+    with pytest.raises(TypeError) as info:
+        nn.utils.torch_gru_to_minigrad(state)
+    assert str(info.value) == (
+        f"torch_gru_to_minigrad: weight_ih_l0 has dtype {dtype}, which minigrad does not hold; "
+        "convert the state dict first, e.g. {k: v.float() for k, v in state_dict.items()}"
+    )
+    converted = nn.utils.torch_gru_to_minigrad({k: v.float() for k, v in state.items()})
+    ours = nn.GRU(I, H, reset_after=True)
+    assert ours.load_state_dict(converted) == ([], [])
+
+
 def test_gru_cell_default_form_differs_from_pytorch():
     # The reference (reset-before) form is a different function, not a relabelling.
     theirs = torch.nn.GRUCell(I, H, dtype=torch.float64)
