@@ -57,7 +57,7 @@ class Function:
         arrays = []
         needs = []
         rank = 0
-        has_number = False
+        number_at = None  # where the last Python number among the inputs is
         for t in inputs:
             if isinstance(t, Tensor):
                 if t._backend is not backend:
@@ -67,18 +67,20 @@ class Function:
                 arrays.append(t._data)
                 if t._requires_grad:
                     needs.append(True)
-                    if t._node is not None and t._node.rank > rank:
-                        rank = t._node.rank
+                    node = t._node
+                    if node is not None and node.rank > rank:
+                        rank = node.rank
                     continue
             else:  # a constant: NumPy scalars become Python numbers, anything else is refused
+                number_at = len(arrays)
                 arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
-                has_number = True
             needs.append(False)
         if backend is None:
             raise TypeError(f"{_name(cls)}: expected a Tensor operand, got "
                             f"{', '.join(type(t).__name__ for t in inputs)}")
-        if has_number and cls.numbers_as_arrays:
-            _numbers_as_arrays(backend, arrays)
+        if number_at is not None and cls.numbers_as_arrays:
+            # A binary op (the only kind that opts in): the other operand is an array.
+            arrays[number_at] = backend.number_as_array(arrays[number_at], arrays[1 - number_at])
         fn = object.__new__(cls)
         fn.backend = backend
         try:
