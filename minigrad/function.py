@@ -163,8 +163,12 @@ class Function:
 
 
 def _numbers_as_arrays(backend, arrays):
-    """Hand the Python number of a binary op's operands to ``backend.number_as_array``."""
-    a, b = arrays  # one of them is an array: apply has made sure of it, or the caller
+    """Hand the Python number of a binary op's operands to ``backend.number_as_array``.
+
+    For :meth:`Function.call`, whose caller, a backward rule, passes one array at least;
+    :meth:`Function.apply` knows where its number is and converts it itself.
+    """
+    a, b = arrays
     if type(b) is float or type(b) is int:
         arrays[1] = backend.number_as_array(b, a)
     elif type(a) is float or type(a) is int:
