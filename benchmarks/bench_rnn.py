@@ -101,10 +101,9 @@ def _torch_contenders(build, device, with_torch, lstm=False):
     if torch is None:
         return []
     fused, loop, x, loss_fn = build(torch)
-    fused_step = partial(training_step, fused, x, loss_fn)
+    fused_step, loop_step = (partial(training_step, model, x, loss_fn) for model in (fused, loop))
     contenders = [Contender("torch fused", device.torch_step(fused_step)),
-                  Contender("torch loop", device.torch_step(partial(training_step, loop, x,
-                                                                    loss_fn)))]
+                  Contender("torch loop", device.torch_step(loop_step))]
     if lstm and not device.is_gpu and torch.backends.mkldnn.is_available():
         contenders.append(Contender("torch no oneDNN", _without_onednn(torch, fused_step)))
     return contenders

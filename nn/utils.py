@@ -136,10 +136,12 @@ def _negate_update_gate(name, value):
     try:
         converted = mg.tensor(value, backend="numpy").numpy()   # a copy, whatever the array type
     except TypeError:  # mg.tensor's advice, to pass dtype=, is not for this function's callers
-        dtype = getattr(value, "dtype", type(value).__name__)
+        if not hasattr(value, "dtype"):  # not an array: mg.tensor's own message says what came
+            raise
         raise TypeError(
-            f"torch_gru_to_minigrad: {name} has dtype {dtype}, which minigrad does not hold; "
-            "convert the state dict first, e.g. {k: v.float() for k, v in state_dict.items()}"
+            f"torch_gru_to_minigrad: {name} has dtype {value.dtype}, which minigrad does not "
+            "hold; convert the state dict first, e.g. "
+            "{k: v.float() for k, v in state_dict.items()}"
         ) from None
     rows = converted.shape[0]
     if rows % 3:
