@@ -97,7 +97,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     if not create_graph:  # the rules run on raw arrays: nothing is recorded
         seeds = [(t, g._data) for t, g in seeds]
     root = _Root(seeds)
-    pending = {root: []}  # node -> the gradients received so far, one per output
+    # node -> the gradient received so far: the array itself for a node of one output (most
+    # of them, and a list around it would cost every op), a list of one per output otherwise
+    pending = {root: []}
     heap, tiebreak = [], itertools.count()
     push, pop = heapq.heappush, heapq.heappop
     # Slots whose gradient array this walk created itself, so it may add into them in
@@ -113,10 +115,11 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                     "backward: this part of the graph was freed by an earlier backward; "
                     "pass retain_graph=True to the first backward() to run backward twice"
                 )
+            one_output = node.n_outputs == 1
             if targets is not None or node.hooks is not None:
-                _report(node, gys, targets, found)
+                _report(node, [gys] if one_output else gys, targets, found)
             try:
-                gxs = node.backward(gys[0]) if len(gys) == 1 else node.backward(*gys)
+                gxs = node.backward(gys) if one_output else node.backward(*gys)
             except TypeError as err:
                 raise _rule_error(node, err, create_graph) from err
             if type(gxs) is not tuple:
@@ -140,11 +143,15 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                     continue
                 grads = pending.get(parent)
                 if grads is None:  # first contribution: schedule the parent
-                    grads = pending[parent] = [None] * parent.n_outputs
                     if after is None:
                         after = parent
                     else:
                         push(heap, (-parent.rank, next(tiebreak), parent))
+                if parent.n_outputs == 1:
+                    pending[parent] = gx if grads is None else _sum_into(grads, gx, parent, owned)
+                    continue
+                if grads is None:
+                    grads = pending[parent] = [None] * parent.n_outputs
                 i = t._index
                 grads[i] = gx if grads[i] is None else _sum_into(grads[i], gx, (parent, i), owned)
             if not retain_graph:  # its inputs and saved arrays can go now
