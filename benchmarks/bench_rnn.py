@@ -11,8 +11,8 @@ Contenders: ``minigrad``; ``torch fused``, PyTorch's ``nn.LSTM``/``GRU``/``RNN``
 (cuDNN's kernels on the GPU); ``torch loop``, the same cell from torch primitives
 in a Python time loop (:mod:`benchmarks.torch_models`); for the LSTM on the CPU,
 ``torch no oneDNN``, the fused layer without the oneDNN kernels PyTorch gives it
-there; on the CPU only, the NumPy-based peers, ``numpy by hand`` (W1-W3 and W6: the
-step written in NumPy without an engine, :mod:`benchmarks.numpy_by_hand`) and
+there; on the CPU only, the NumPy-based peers, ``numpy by hand`` (W1-W3, W5, W6:
+the step written in NumPy without an engine, :mod:`benchmarks.numpy_by_hand`) and
 ``matmul floor``, NumPy's matrix products alone.
 
 G1-G5 run on the GPU only: sizes at which a GPU is worth using, from an LSTM
@@ -32,6 +32,7 @@ from . import peer_models
 from .frameworks import CPU
 from .harness import Contender, Workload
 from .matmul_floor import linear_products, matmul_floor, recurrent_products
+from .numpy_by_hand import char_training_step
 from .numpy_by_hand import training_step as numpy_training_step
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
@@ -234,7 +235,11 @@ def char_contenders(sizes, vocab, device=CPU, seed=0, with_torch=True):
         products = (recurrent_products(GATES["lstm"], sizes.T, sizes.B, sizes.I, sizes.H,
                                        input_grad=True)
                     + linear_products(sizes.T * sizes.B, sizes.H, vocab))
-        numpy_rows = [Contender("matmul floor", matmul_floor(products, seed))]
+        # char_training_step takes the parameters in the order of named_parameters()
+        by_hand_arrays = [state[name] for name, _ in model.named_parameters()]
+        numpy_rows = [Contender("numpy by hand",
+                                lambda: char_training_step(tokens, targets, *by_hand_arrays)[0]),
+                      Contender("matmul floor", matmul_floor(products, seed))]
     loss_fn = cross_entropy(nn.functional,
                             mg.tensor(targets.reshape(-1), backend=device.backend))
     return [

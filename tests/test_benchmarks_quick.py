@@ -37,8 +37,9 @@ def run_quick(monkeypatch, tmp_path, capsys):
 
 # The workloads where MyGrad and autograd run too: the LSTM, the tanh RNN and W4's chain.
 PEER_WORKLOADS = {"W1", "W3", "W4", "W6"}
-# The one-layer networks on mean(out**2), which also run written by hand in NumPy.
-BY_HAND_WORKLOADS = {"W1", "W2", "W3", "W6"}
+# The recurrent workloads, which also run written by hand in NumPy: the one-layer
+# networks on mean(out**2) and W5's character model.
+BY_HAND_WORKLOADS = {"W1", "W2", "W3", "W5", "W6"}
 
 
 # The LSTM workloads, where PyTorch's fused layer also runs without oneDNN on the CPU.
