@@ -156,12 +156,8 @@ def _forward_backward(kind, x, w_ih, w_hh, b_ih, b_hh, loss_and_grad, input_grad
 
     Parameters
     ----------
-    kind : {"rnn", "lstm", "gru"}
-        A tanh RNN, an LSTM, or a GRU with ``reset_after=True``.
-    x : numpy.ndarray
-        The input sequence, ``(T, B, I)``.
-    w_ih, w_hh, b_ih, b_hh : numpy.ndarray
-        The layer's parameters in PyTorch's layout (minigrad's ``z`` for the GRU).
+    kind, x, w_ih, w_hh, b_ih, b_hh
+        As in :func:`training_step`.
     loss_and_grad : callable
         Takes the layer's output ``(T, B, H)`` and returns the loss and its gradient
         with respect to that output. It must not write to the output, which the
