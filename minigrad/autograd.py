@@ -110,7 +110,10 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     with set_grad_enabled(create_graph):
         while node is not None:
             gys = pending.pop(node)
-            if node.inputs is None:
+            # Read once: this line meets every op class, too many for CPython to specialize
+            # the attribute access, so each read takes the slow generic path.
+            inputs = node.inputs
+            if inputs is None:
                 raise GraphFreedError(
                     "backward: this part of the graph was freed by an earlier backward; "
                     "pass retain_graph=True to the first backward() to run backward twice"
@@ -124,10 +127,10 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 raise _rule_error(node, err, create_graph) from err
             if type(gxs) is not tuple:
                 gxs = (gxs,)
-            if len(gxs) != len(node.inputs):  # zip would silently drop or ignore some
+            if len(gxs) != len(inputs):  # zip would silently drop or ignore some
                 raise _count_error(node, gxs)
             after = None  # the first parent this node scheduled
-            for t, gx, need in zip(node.inputs, gxs, node.needs_input_grad):
+            for t, gx, need in zip(inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
                 parent = t._node
