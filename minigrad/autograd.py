@@ -5,7 +5,8 @@ node among its inputs, so a node's consumers always have a higher rank. Popping
 nodes from a heap, highest rank first, therefore reaches a node only after every
 consumer has sent it its gradient contribution. A dictionary holds the gradient
 each pending node has received so far; it is popped as the node is processed,
-so memory falls as BPTT walks back in time.
+so memory falls as BPTT walks back in time. (The next link of a chain, which runs
+at once, gets its gradient handed over directly, without the dictionary.)
 
 A first-order walk (the usual ``backward()``) passes raw arrays from rule to rule,
 so each node costs its NumPy arithmetic and little more; gradients become Tensors
@@ -99,17 +100,16 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     root = _Root(seeds)
     # node -> the gradient received so far: the array itself for a node of one output (most
     # of them, and a list around it would cost every op), a list of one per output otherwise
-    pending = {root: []}
+    pending = {}
     heap, tiebreak = [], itertools.count()
     push, pop = heapq.heappush, heapq.heappop
     # Slots whose gradient array this walk created itself, so it may add into them in
     # place. Recording a graph (create_graph) needs every sum as an op, so none then.
     owned = None if create_graph else set()
     deferred = {}  # (leaf id, kind) -> (leaf, its Deferred contributions)
-    node = root
+    node, gys = root, []
     with set_grad_enabled(create_graph):
         while node is not None:
-            gys = pending.pop(node)
             # Read once: this line meets every op class, too many for CPython to specialize
             # the attribute access, so each read takes the slow generic path.
             inputs = node.inputs
@@ -129,7 +129,9 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 gxs = (gxs,)
             if len(gxs) != len(inputs):  # zip would silently drop or ignore some
                 raise _count_error(node, gxs)
-            after = None  # the first parent this node scheduled
+            # The first parent this node schedules. It usually runs next (a chain's next link),
+            # so while it has one output its gradient stays in hand rather than in pending.
+            after = after_grad = None
             for t, gx, need in zip(inputs, gxs, node.needs_input_grad):
                 if not need or gx is None:
                     continue
@@ -144,10 +146,16 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 if stop_at_targets and _target_key(t) in targets:
                     _add_at(found, targets[_target_key(t)], gx)
                     continue
+                if parent is after and after_grad is not None:  # another share for it
+                    after_grad = _sum_into(after_grad, gx, parent, owned)
+                    continue
                 grads = pending.get(parent)
                 if grads is None:  # first contribution: schedule the parent
                     if after is None:
                         after = parent
+                        if parent.n_outputs == 1:
+                            after_grad = gx
+                            continue
                     else:
                         push(heap, (-parent.rank, next(tiebreak), parent))
                 if parent.n_outputs == 1:
@@ -164,10 +172,14 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
             # once, without a trip through the heap.
             if after is not None and (not heap or after.rank >= -heap[0][0]):
                 node = after
-            else:
-                if after is not None:
-                    push(heap, (-after.rank, next(tiebreak), after))
-                node = pop(heap)[2] if heap else None
+                gys = pending.pop(after) if after_grad is None else after_grad
+                continue
+            if after_grad is not None:  # it waits in the heap: others may add to it there
+                pending[after] = after_grad
+            if after is not None:
+                push(heap, (-after.rank, next(tiebreak), after))
+            node = pop(heap)[2] if heap else None
+            gys = pending.pop(node, None)
     stacked = {}
     for t, parts in deferred.values():
         total = Deferred.total(parts, t._backend.xp, stacked)

@@ -191,6 +191,21 @@ def test_a_short_path_listed_first_still_waits_for_the_long_one(backend):
     uneven(x).sum().backward()  # a freed node walked twice would raise GraphFreedError
 
 
+def test_a_first_parent_that_must_wait_still_collects_the_later_shares(backend):
+    """``y = t + exp(2 t)``: the sum's first parent, ``t``'s node, cannot run next, since
+    the exponential's branch outranks it; its gradient, carried in hand by the walk until
+    then, must wait with it and meet the share coming back through that branch."""
+    def held_back(x):
+        t = x.tanh()
+        return t + (t * 2).exp()
+
+    check_op(held_back, np.array([0.3, -0.8]))
+    x = as_tensor([0.3, -0.8], requires_grad=True)
+    held_back(x).sum().backward()
+    t = np.tanh(host(x))
+    assert_close(x.grad, (1 + 2 * np.exp(2 * t)) * (1 - t**2))
+
+
 class Spy(mg.function.Function):
     """The identity, noting what its backward rule is given."""
 
