@@ -171,7 +171,8 @@ def split(x, indices_or_sections, axis=0):
     TypeError
         If ``axis`` or ``indices_or_sections`` is not made of ints.
     ValueError
-        If equal sections are impossible or ``axis`` is out of range.
+        If equal sections are impossible, the cut positions decrease (the pieces
+        would overlap), or ``axis`` is out of range.
     """
     axis = _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
     if hasattr(indices_or_sections, "__index__"):  # an int, a NumPy int, an int 0-d tensor
@@ -180,10 +181,22 @@ def split(x, indices_or_sections, axis=0):
             raise ValueError(
                 f"split: expected a positive number of sections, got {indices_or_sections}"
             )
+        if x.shape[axis] % indices_or_sections:
+            raise ValueError(
+                f"split: expected a number of sections that divides the {x.shape[axis]} "
+                f"elements along axis {axis} of shape {x.shape}, got {indices_or_sections}"
+            )
     else:
         try:
-            indices_or_sections = [operator.index(i) for i in indices_or_sections]
+            indices = [operator.index(i) for i in indices_or_sections]
         except TypeError:
             raise TypeError(f"split: expected indices_or_sections to be an int or a sequence "
                             f"of ints, got {indices_or_sections!r}") from None
+        # The cuts as slicing reads them (negatives from the end, clipped to the axis). The
+        # pieces must tile the axis, for the gradient is their gradients' concatenation.
+        n = x.shape[axis]
+        indices_or_sections = [min(max(i + n if i < 0 else i, 0), n) for i in indices]
+        if any(a > b for a, b in zip(indices_or_sections, indices_or_sections[1:])):
+            raise ValueError(f"split: expected cut positions in increasing order (negative "
+                             f"ones counting from the end), got {indices}")
     return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)

@@ -152,6 +152,7 @@ def splittable(draw):
 
 @given(case=splittable(), use=st.sampled_from(["all", "first", "last"]))
 @example(case=(np.arange(6.0), [2, 2, 5], 0), use="all")
+@example(case=(np.arange(6.0), [1, -2, 9], 0), use="all")
 def test_split(backend, case, use):
     """Pieces a loss leaves unused get zero gradient."""
     x, how, axis = case
@@ -208,6 +209,17 @@ def test_integer_arguments_of_any_integer_type(backend):
     assert_close(x.reshape(2, 3).sum(axis=np.int64(1)), [3.0, 12.0])
     with pytest.raises(ValueError, match="positive number of sections, got 0"):
         mg.split(x, 0)
+
+
+def test_split_refuses_unequal_sections_and_overlapping_pieces(backend):
+    x = as_tensor(np.arange(6.0))
+    with pytest.raises(ValueError, match=r"^split: expected a number of sections that divides "
+                                         r"the 6 elements along axis 0 of shape \(6,\), got 4$"):
+        mg.split(x, 4)
+    # x[:4], x[4:1] and x[1:] would overlap: their gradients would not concatenate to x's
+    with pytest.raises(ValueError, match=r"^split: expected cut positions in increasing order "
+                                         r".*, got \[4, -5\]$"):
+        mg.split(x, [4, -5])
 
 
 def test_an_index_array_refilled_after_the_forward_does_not_move_the_gradient(backend):
