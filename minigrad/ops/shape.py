@@ -124,7 +124,8 @@ class Split(Function):
         length = x.shape[axis]
         cuts = indices_or_sections
         if type(cuts) is int:  # a number of sections, which split() checked divides length
-            cuts = [length // indices_or_sections * k for k in range(1, indices_or_sections)]
+            step = length // cuts
+            cuts = [step * k for k in range(1, cuts)]
         # Plain slices: NumPy's split is Python code that swaps the axes of every piece
         # twice, six times the cost for the hundred time steps of a sequence.
         lead = (slice(None),) * axis

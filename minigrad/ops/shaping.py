@@ -175,15 +175,16 @@ def split(x, indices_or_sections, axis=0):
         would overlap), or ``axis`` is out of range.
     """
     axis = _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
+    n = x.shape[axis]
     if hasattr(indices_or_sections, "__index__"):  # an int, a NumPy int, an int 0-d tensor
         indices_or_sections = operator.index(indices_or_sections)
         if indices_or_sections <= 0:
             raise ValueError(
                 f"split: expected a positive number of sections, got {indices_or_sections}"
             )
-        if x.shape[axis] % indices_or_sections:
+        if n % indices_or_sections:
             raise ValueError(
-                f"split: expected a number of sections that divides the {x.shape[axis]} "
+                f"split: expected a number of sections that divides the {n} "
                 f"elements along axis {axis} of shape {x.shape}, got {indices_or_sections}"
             )
     else:
@@ -194,7 +195,6 @@ def split(x, indices_or_sections, axis=0):
                             f"of ints, got {indices_or_sections!r}") from None
         # The cuts as slicing reads them (negatives from the end, clipped to the axis). The
         # pieces must tile the axis, for the gradient is their gradients' concatenation.
-        n = x.shape[axis]
         indices_or_sections = [min(max(i + n if i < 0 else i, 0), n) for i in indices]
         if any(a > b for a, b in zip(indices_or_sections, indices_or_sections[1:])):
             raise ValueError(f"split: expected cut positions in increasing order (negative "
