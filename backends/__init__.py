@@ -21,6 +21,9 @@ that spells them out):
     Move an array to a :class:`numpy.ndarray` and back.
 ``seed(n)``, ``randn(shape, dtype)``, ``rand(shape, dtype)``
     The backend's own random generator, so draws stay on the device.
+``rng_state()``, ``set_rng_state(state)``
+    A snapshot of that generator and its restoration, with which
+    :func:`minigrad.checkpoint` replays a recomputed call's random draws.
 ``scatter_add(target, index, values)``
     ``target[index] += values`` with repeated indices accumulated (the backward
     of indexing); both NumPy and CuPy spell it ``add.at``.
@@ -51,6 +54,7 @@ __all__ = [
     "default_backend",
     "get",
     "get_default",
+    "instantiated",
     "of",
     "register",
     "seed_all",
@@ -181,6 +185,16 @@ def of(array):
         if backend.is_native(array):
             return backend
     return None
+
+
+def instantiated():
+    """Return the backends built so far, in the order they were built.
+
+    Returns
+    -------
+    list of Backend
+    """
+    return list(_instances.values())
 
 
 def seed_all(seed):

@@ -168,6 +168,29 @@ class Backend(abc.ABC):
         """
 
     @abc.abstractmethod
+    def rng_state(self):
+        """A snapshot of the random generator, which :meth:`set_rng_state` restores.
+
+        :func:`minigrad.checkpoint` takes one before a call and restores it to replay
+        the call's random draws when it recomputes the call.
+
+        Returns
+        -------
+        object
+            Opaque to the engine; only this backend reads it.
+        """
+
+    @abc.abstractmethod
+    def set_rng_state(self, state):
+        """Put the random generator back where :meth:`rng_state` found it.
+
+        Parameters
+        ----------
+        state : object
+            A value returned by :meth:`rng_state` of this backend.
+        """
+
+    @abc.abstractmethod
     def randn(self, shape, dtype):
         """Draw an array of ``shape`` from the standard normal distribution.
 

@@ -5,6 +5,8 @@ on machines without it; asking for ``"cupy"`` there raises
 :class:`BackendUnavailableError` with the fix.
 """
 
+import copy
+
 from .base import Backend, BackendUnavailableError
 
 INSTALL_HINT = (
@@ -60,6 +62,14 @@ class CuPyBackend(Backend):
 
     def seed(self, seed):
         self._rng = self.xp.random.default_rng(seed)
+
+    def rng_state(self):
+        # CuPy's generators keep their state on the device; a deep copy duplicates it
+        # (unverified on a GPU: the CuPy suite has not run since this was added).
+        return copy.deepcopy(self._rng)
+
+    def set_rng_state(self, state):
+        self._rng = copy.deepcopy(state)
 
     def randn(self, shape, dtype):
         return self._rng.standard_normal(shape, dtype=dtype)

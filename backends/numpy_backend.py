@@ -94,6 +94,12 @@ class NumPyBackend(Backend):
     def seed(self, seed):
         self._rng = numpy.random.default_rng(seed)
 
+    def rng_state(self):
+        return self._rng.bit_generator.state  # a fresh dict each time
+
+    def set_rng_state(self, state):
+        self._rng.bit_generator.state = state
+
     def randn(self, shape, dtype):
         return self._rng.standard_normal(shape, dtype=dtype)
 

@@ -19,7 +19,7 @@ import heapq
 import itertools
 
 from minigrad.errors import GraphFreedError
-from minigrad.grad_mode import set_grad_enabled
+from minigrad.grad_mode import mode, set_grad_enabled
 from minigrad.ops._broadcast import unbroadcast
 from minigrad.tensor import Tensor
 
@@ -190,10 +190,12 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
 def local_vjp(reference, node, output_grads):
     """The gradients of ``node``'s inputs, taken through ``reference``, its composition.
 
-    A fused primitive calls this from its ``backward`` when the backward pass is
-    recorded (``create_graph=True``): ``reference`` re-runs the computation from
-    primitives on the node's own inputs, and a walk that stops at those inputs
-    differentiates it, recording every step, so higher derivatives follow.
+    ``reference`` re-runs the computation from primitives on the node's own inputs,
+    and a walk that stops at those inputs differentiates it. A fused primitive calls
+    this from its ``backward`` when the backward pass is recorded
+    (``create_graph=True``): the walk then records every step, so higher derivatives
+    follow. :func:`~minigrad.checkpoint` calls it in every pass, to recompute the call
+    it forgot; in a first-order pass the walk runs on raw arrays.
 
     Parameters
     ----------
@@ -209,6 +211,9 @@ def local_vjp(reference, node, output_grads):
     tuple
         One gradient per input, ``None`` for inputs that need none.
     """
+    # A recorded pass (grad mode is then on) differentiates the recomputation too; a
+    # first-order one walks it on raw arrays, as the outer walk does.
+    create_graph = mode.enabled
     # An input passed twice must get two partial derivatives, so repeats are aliased.
     seen = set()
     inputs = []
@@ -219,12 +224,13 @@ def local_vjp(reference, node, output_grads):
         outputs = reference(*inputs)
     if isinstance(outputs, Tensor):
         outputs = (outputs,)
-    seeds = [(y, g) for y, g in zip(outputs, output_grads) if g is not None]
+    seeds = [(y, g if isinstance(g, Tensor) else Tensor(g, y._backend))
+             for y, g in zip(outputs, output_grads) if g is not None]
     targets = {}
     for t, need in zip(inputs, node.needs_input_grad):
         if need:
             targets[_target_key(t)] = len(targets)
-    found = _walk(seeds, True, True, targets, stop_at_targets=True)
+    found = _walk(seeds, True, create_graph, targets, stop_at_targets=True)
     return tuple(found[targets[_target_key(t)]] if need else None
                  for t, need in zip(inputs, node.needs_input_grad))
 

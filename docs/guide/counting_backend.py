@@ -83,6 +83,12 @@ class CountingBackend(mg.backends.Backend):
     def seed(self, seed):
         self._rng = np.random.default_rng(seed)
 
+    def rng_state(self):
+        return self._rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        self._rng.bit_generator.state = state
+
     def randn(self, shape, dtype):
         return self.from_host(self._rng.standard_normal(shape, dtype=dtype))
 
