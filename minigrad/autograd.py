@@ -48,12 +48,12 @@ class Deferred:
     r"""A leaf's gradient contribution :math:`a^\top b` kept as its two factors.
 
     (With ``b`` None it stands for :math:`a^\top \mathbf{1}`, the column sums of ``a``:
-    a bias.) A weight used at every time step receives one contribution per step. The
-    walk collects them and adds them up at its end with one product of the stacked
-    factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots; a_T]^\top [b_1; \dots; b_T]`: one
-    large matrix product, instead of :math:`T` small ones each followed by an addition
-    into the gradient. Only :class:`~minigrad.ops.linalg.Linear` makes them, in a
-    first-order walk, and only for leaves.
+    a bias.) A weight used at every time step receives one contribution per step.
+    :class:`DeferredSums` adds them up a block of steps at a time with one product of
+    the stacked factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots; a_k]^\top
+    [b_1; \dots; b_k]`: one large matrix product, instead of :math:`k` small ones each
+    followed by an addition into the gradient. Only :class:`~minigrad.ops.linalg.Linear`
+    makes them, in a first-order walk, and only for leaves.
     """
 
     __slots__ = ("a", "b")
@@ -61,27 +61,56 @@ class Deferred:
     def __init__(self, a, b=None):
         self.a, self.b = a, b
 
-    @staticmethod
-    def total(parts, xp, stacked):
-        """The sum of the contributions ``parts`` (all of one kind), as an array.
 
-        ``stacked`` keeps the factors stacked so far in this walk: a layer's weight and
-        its bias receive the same gradients ``a``, which are then stacked once.
-        """
-        a = _stack([p.a for p in parts], xp, stacked)
+class DeferredSums:
+    """A walk's pending :class:`Deferred` contributions, summed a block at a time.
+
+    Summing them only at the end of the walk would keep every step's factors alive
+    until then, so memory would not fall as BPTT walks back in time; summing each one
+    as it arrives would give up the large product. A block of about ``block_rows``
+    stacked rows keeps the product large and the pending factors few.
+    """
+
+    block_rows = 4096
+
+    def __init__(self):
+        self.pending = {}  # (leaf id, is a bias) -> [leaf, contributions, rows so far]
+        # The last factors stacked, kept with their sources: a layer's weight and its bias
+        # receive the same gradients ``a`` at the same steps, which are then stacked once.
+        self.last_stacked = ((), None)
+
+    def add(self, leaf, part):
+        """File ``part``; return the block's sum when the block is full, else ``None``."""
+        entry = self.pending.setdefault((id(leaf), part.b is None), [leaf, [], 0])
+        entry[1].append(part)
+        entry[2] += part.a.shape[0]
+        if entry[2] < self.block_rows:
+            return None
+        total = self.total(entry[1], leaf._backend.xp)
+        entry[1], entry[2] = [], 0
+        return total
+
+    def drain(self):
+        """Each leaf with contributions left, and their sum."""
+        for leaf, parts, _ in self.pending.values():
+            if parts:
+                yield leaf, self.total(parts, leaf._backend.xp)
+
+    def total(self, parts, xp):
+        a = self.stack([p.a for p in parts], xp)
         if parts[0].b is None:
             return a.sum(axis=0)
-        return a.T @ _stack([p.b for p in parts], xp, stacked)
+        return a.T @ self.stack([p.b for p in parts], xp)
 
-
-def _stack(arrays, xp, stacked):
-    """``arrays`` concatenated along their first axis, once per walk for the same arrays."""
-    if len(arrays) == 1:
-        return arrays[0]
-    key = tuple(map(id, arrays))  # they stay alive in the contributions until the walk ends
-    if key not in stacked:
-        stacked[key] = xp.concatenate(arrays)
-    return stacked[key]
+    def stack(self, arrays, xp):
+        """``arrays`` concatenated along their first axis, reusing the last such stack."""
+        if len(arrays) == 1:
+            return arrays[0]
+        sources, stacked = self.last_stacked
+        if len(sources) != len(arrays) or any(x is not y for x, y in zip(sources, arrays)):
+            stacked = xp.concatenate(arrays)
+            self.last_stacked = (arrays, stacked)
+        return stacked
 
 
 def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False):
@@ -106,7 +135,7 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     # Slots whose gradient array this walk created itself, so it may add into them in
     # place. Recording a graph (create_graph) needs every sum as an op, so none then.
     owned = None if create_graph else set()
-    deferred = {}  # (leaf id, kind) -> (leaf, its Deferred contributions)
+    deferred = DeferredSums()
     node, gys = root, []
     with set_grad_enabled(create_graph):
         while node is not None:
@@ -180,9 +209,7 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
                 push(heap, (-after.rank, next(tiebreak), after))
             node = pop(heap)[2] if heap else None
             gys = pending.pop(node, None)
-    stacked = {}
-    for t, parts in deferred.values():
-        total = Deferred.total(parts, t._backend.xp, stacked)
+    for t, total in deferred.drain():
         _to_leaf(t, total, targets, found, owned, None, fresh=True)
     return found
 
@@ -283,13 +310,15 @@ def _sum_into(total, g, slot, owned):
 def _to_leaf(t, g, targets, found, owned, deferred, fresh=False):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad().
 
-    ``g`` has the leaf's shape, or is a :class:`Deferred` contribution, which is only filed
-    in ``deferred``, for the end of the walk. ``fresh`` says that nothing else holds ``g``:
-    the walk has just computed it.
+    ``g`` has the leaf's shape, or is a :class:`Deferred` contribution, which is filed
+    in ``deferred`` until its block is summed. ``fresh`` says that nothing else holds
+    ``g``: the walk has just computed it.
     """
     if type(g) is Deferred:
-        deferred.setdefault((id(t), g.b is None), (t, []))[1].append(g)
-        return
+        g = deferred.add(t, g)
+        if g is None:
+            return
+        fresh = True
     if g.dtype != t._data.dtype:  # an op mixed dtypes: a leaf's gradient keeps the leaf's dtype
         g = g.to(dtype=t.dtype) if owned is None else g.astype(t.dtype)
     if targets is not None:
