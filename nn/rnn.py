@@ -10,6 +10,10 @@ matrix product wants for the input projection of all steps, and the shape the ne
 layer wants for its own.
 """
 
+import itertools
+import math
+import numbers
+
 import minigrad as mg
 
 from . import _checks as check
@@ -18,7 +22,7 @@ from .module import Module
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
 
 
-def unroll(cell, x, steps, state, reverse=False):
+def unroll(cell, x, steps, state, reverse=False, segment=None):
     r"""Run ``cell`` over a sequence: BPTT's forward pass.
 
     Parameters
@@ -33,6 +37,9 @@ def unroll(cell, x, steps, state, reverse=False):
         The state before the first step processed (batched).
     reverse : bool
         Run from the last step to the first (the backward direction of a bidirectional layer).
+    segment : int, optional
+        Recompute the steps in backward, this many at a time (:func:`minigrad.checkpoint`):
+        only the state between segments is kept.
 
     Returns
     -------
@@ -41,6 +48,24 @@ def unroll(cell, x, steps, state, reverse=False):
     state : Tensor or tuple of Tensor
         The state after the last step processed.
     """
+    if segment is None or segment >= steps:
+        return _steps(cell, x, steps, state, reverse)
+    # Each segment projects its own inputs: a product of `segment` steps is still large,
+    # and the projection of all steps, four times the state's width, is then never kept.
+    # What is kept is the segments' inputs, outputs and final states.
+    lengths = [min(segment, steps - start) for start in range(0, steps, segment)]
+    batch = x.shape[0] // steps
+    pieces = mg.split(x, list(itertools.accumulate(n * batch for n in lengths[:-1])))
+    hs = [None] * len(lengths)
+    for k in reversed(range(len(lengths))) if reverse else range(len(lengths)):
+        hs[k], *parts = mg.checkpoint(_segment, cell, pieces[k], lengths[k], reverse,
+                                      *cell.unpack(state))
+        state = cell.pack(parts)
+    return mg.concat(hs, axis=0), state
+
+
+def _steps(cell, x, steps, state, reverse):
+    """The time loop over ``x``'s steps: the hidden states in time order, the last state."""
     # The input projection does not depend on the state, so it leaves the sequential loop:
     # one large matrix product for all steps, instead of T small ones inside it. One split
     # node then hands each step its rows (and its backward is a single concat).
@@ -50,6 +75,12 @@ def unroll(cell, x, steps, state, reverse=False):
         state = cell.step(x_proj[t], state)
         hs[t] = cell.unpack(state)[0]
     return mg.concat(hs, axis=0), state
+
+
+def _segment(cell, x, steps, reverse, *state):
+    """One checkpointed segment of the time loop, its state flat for :func:`mg.checkpoint`."""
+    hs, state = _steps(cell, x, steps, cell.pack(state), reverse)
+    return (hs, *cell.unpack(state))
 
 
 class RNNBase(Module):
@@ -84,6 +115,13 @@ class RNNBase(Module):
     bidirectional : bool
         Run a second cell per layer from the last step to the first, and concatenate
         both directions' outputs: :math:`2H` features.
+    checkpoint : None, "sqrt" or int
+        Trade time for memory: the time loop runs in segments of this many steps, and
+        only the state between segments is kept for backward; each segment is
+        recomputed when the walk reaches it (:func:`minigrad.checkpoint`). ``"sqrt"``
+        takes :math:`\lceil\sqrt{T}\rceil` steps, so the memory of the steps grows like
+        :math:`\sqrt{T}` instead of :math:`T`, for about one more forward pass of time.
+        ``None`` (the default) keeps every step.
     dtype, backend
         Of the parameters.
     **cell_options
@@ -111,8 +149,8 @@ class RNNBase(Module):
     cell_class = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=mg.float32, backend=None,
-                 **cell_options):
+                 dropout=0.0, bidirectional=False, *, checkpoint=None, dtype=mg.float32,
+                 backend=None, **cell_options):
         super().__init__()
         owner = type(self).__name__
         # Every argument is checked here, before the cells see it: their errors would name
@@ -134,6 +172,7 @@ class RNNBase(Module):
         self.dropout = check.probability(owner, "dropout", dropout)
         self.bidirectional = check.boolean(owner, "bidirectional", bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
+        self.checkpoint = _checkpoint_option(owner, checkpoint)
         check.floating_dtype(owner, dtype)
         # Flat name -> (cell, the cell's own name for that parameter): see __setattr__.
         self._cell_parameters = {}
@@ -185,7 +224,8 @@ class RNNBase(Module):
                 layer_output = F.dropout(layer_output, self.dropout)
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
-                hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse)
+                hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse,
+                                   self._segment_length(steps))
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
@@ -195,6 +235,12 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         return output, self._final_state(finals, batched)
+
+    def _segment_length(self, steps):
+        """How many steps each checkpointed segment has for a sequence of ``steps``."""
+        if self.checkpoint == "sqrt":
+            return math.isqrt(steps - 1) + 1  # the ceiling of the square root
+        return self.checkpoint
 
     def _time_major(self, x):
         """Check the input and return it as ``(T, B, I)``, with whether it was batched."""
@@ -239,10 +285,10 @@ class RNNBase(Module):
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False}
+                    "bidirectional": False, "checkpoint": None}
         for name, default in defaults.items():
             if getattr(self, name) != default:
-                text += f", {name}={getattr(self, name)}"
+                text += f", {name}={getattr(self, name)!r}"
         return text + "".join(f", {name}={value!r}" for name, value in self._cell_options.items())
 
 
@@ -311,3 +357,15 @@ class LSTM(RNNBase):
     """
 
     cell_class = LSTMCell
+
+
+def _checkpoint_option(owner, value):
+    """``checkpoint=`` checked: ``None``, ``"sqrt"`` or a segment length of at least 1."""
+    if value is None or value == "sqrt":
+        return value
+    if not check.is_number(numbers.Integral, value) or value < 1:
+        raise ValueError(
+            f"{owner}: expected checkpoint to be None, 'sqrt' or a segment length (an int "
+            f">= 1), got {value!r}"
+        )
+    return int(value)
