@@ -22,7 +22,7 @@ from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_e
 from minigrad.gradcheck import gradcheck
 from minigrad.ops import (
     abs, clip, concat, exp, fused_gru_cell, fused_lstm_cell, linear, log, log_softmax,
-    logsumexp, matmul, relu, sigmoid, softmax, split, sqrt, stack, tanh, where,
+    logsumexp, lstm_cell, matmul, relu, sigmoid, softmax, split, sqrt, stack, tanh, where,
 )
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
@@ -34,7 +34,8 @@ __all__ = [
     "abs", "arange", "backends", "bool_", "checkpoint", "clip", "concat", "default_backend", "enable_grad",
     "exp", "eye", "float32", "float64", "full", "fused_gru_cell", "fused_lstm_cell", "grad",
     "gradcheck", "int32", "int64",
-    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "manual_seed",
+    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "lstm_cell",
+    "manual_seed",
     "matmul",
     "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",
     "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split", "sqrt", "stack",

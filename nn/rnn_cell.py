@@ -92,7 +92,7 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         if not batched:  # one sequence: computed as a batch of one, squeezed at the end
             x = x.reshape(1, -1)
         state = self._batched_state(state, x.shape[0], batched)
-        new_state = self.step(self.input_projection(x), state)
+        new_state = self.step_from_input(x, state)
         if batched:
             return new_state
         return self.pack([part.reshape(-1) for part in self.unpack(new_state)])
@@ -127,6 +127,14 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         if not self.bias:
             return F.linear(x, self.weight_ih)
         return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
+
+    def step_from_input(self, x, state):
+        """One step from the input itself: :meth:`step` of the input's projection.
+
+        What a call of the cell runs; a sequence layer projects all its steps at once
+        instead, with :meth:`~minigrad.nn.RNNCellBase.input_projection`.
+        """
+        return self.step(self.input_projection(x), state)
 
     @abc.abstractmethod
     def step(self, x_proj, state):
@@ -429,3 +437,8 @@ class LSTMCell(RNNCellBase):
         # lstm_cell_reference (minigrad.ops.recurrent), the equations above written with
         # primitives, in a few passes over the gate array instead of a dozen nodes.
         return mg.fused_lstm_cell(x_proj, F.linear(h, self.weight_hh), c)
+
+    def step_from_input(self, x, state):
+        # A cell stepped by hand: the gate projections inside the node, so that the tape
+        # keeps only the activations of each step (see mg.lstm_cell).
+        return mg.lstm_cell(x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)

@@ -19,7 +19,7 @@ from .elementwise import (
     Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh,
 )
 from .linalg import Linear, MatMul
-from .recurrent import FusedGRUCell, FusedLSTMCell
+from .recurrent import FusedGRUCell, FusedLSTMCell, LSTMStep
 from .reducing import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
 from .shape import Where
 from .shaping import broadcast_to, concat, getitem, reshape, split, stack, transpose
@@ -53,6 +53,7 @@ tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoi
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
     "div", "exp", "fused_gru_cell", "fused_lstm_cell", "getitem", "linear", "log", "log_softmax",
+    "lstm_cell",
     "logsumexp", "matmul", "max", "mean",
     "min",
     "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
@@ -274,6 +275,57 @@ def fused_lstm_cell(input_gates, hidden_gates, c):
     """
     _check_cell("fused_lstm_cell", (input_gates, hidden_gates, c), 4)
     return FusedLSTMCell.apply(input_gates, hidden_gates, c)
+
+
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002 (PyTorch's name)
+    r"""One whole LSTM step as one node, as PyTorch's ``torch.lstm_cell``: ``(h', c')``.
+
+    Computes exactly :func:`~minigrad.ops.recurrent.lstm_step_reference`: the gate
+    projections :math:`W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`, then the cell update of
+    :func:`fused_lstm_cell`. The projections stay inside the node, so a cell stepped by
+    hand keeps only what its backward needs (see
+    :class:`~minigrad.ops.recurrent.LSTMStep`); :class:`~minigrad.nn.LSTMCell` calls it.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(B, I)``.
+    hx : tuple of Tensor
+        ``(h, c)``, each ``(B, H)``.
+    w_ih, w_hh : Tensor
+        ``(4H, I)`` and ``(4H, H)``, gate blocks :math:`(i, f, g, o)`.
+    b_ih, b_hh : Tensor, optional
+        ``(4H,)`` each; both or neither.
+
+    Returns
+    -------
+    h, c : Tensor
+        The new hidden and cell states, ``(B, H)``.
+    """
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        raise TypeError(f"lstm_cell: expected hx as a pair (h, c), got {type(hx).__name__}")
+    h, c = hx
+    named = {"input": input, "h": h, "c": c, "w_ih": w_ih, "w_hh": w_hh}
+    if b_ih is not None or b_hh is not None:
+        named.update(b_ih=b_ih, b_hh=b_hh)
+    tensors = [_tensor(t, "lstm_cell") for t in named.values()]
+    batch, hidden = c.shape if c.ndim == 2 else (None, None)
+    features = input.shape[-1] if input.ndim else None
+    expected = {"input": (batch, features), "h": (batch, hidden), "c": (batch, hidden),
+                "w_ih": (4 * hidden, features) if hidden else None,
+                "w_hh": (4 * hidden, hidden) if hidden else None,
+                "b_ih": (4 * hidden,) if hidden else None, "b_hh": (4 * hidden,) if hidden else None}
+    wrong = [f"{name} {t.shape}" for name, t in zip(named, tensors) if t.shape != expected[name]]
+    if wrong:
+        raise ValueError(
+            "lstm_cell: expected input (B, I), h and c (B, H), w_ih (4H, I), w_hh (4H, H) and "
+            f"both or neither of b_ih, b_hh (4H,); got {', '.join(wrong)} with c {c.shape}"
+        )
+    dtypes = {t.dtype for t in tensors}
+    if len(dtypes) != 1 or c.dtype.kind != "f":
+        raise TypeError(f"lstm_cell: expected one floating-point dtype for every tensor, got "
+                        f"{', '.join(f'{name} {t.dtype}' for name, t in zip(named, tensors))}")
+    return LSTMStep.apply(*tensors)
 
 
 def fused_gru_cell(input_gates, hidden_gates, h):

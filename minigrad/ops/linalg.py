@@ -51,21 +51,35 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.operands()[:2]
         need = self.needs_input_grad
-        # A leaf's gradient is left as factors, so that the walk sums the contributions of
-        # all time steps with one product at its end. A recorded pass needs the products.
-        defer = not mode.enabled
         gx = gy @ w if need[0] else None
-        gw = None
-        if need[1]:
-            gw = autograd.Deferred(gy, x) if defer and self.inputs[1]._node is None else gy.T @ x
+        gw = weight_gradient(self, 1, gy, x) if need[1] else None
         if len(need) == 2:  # no bias
             return gx, gw
-        gb = None
-        if need[2]:
-            b = self.inputs[2]
-            # The walk sums gy over the rows for a bias (it undoes broadcasting).
-            gb = autograd.Deferred(gy) if defer and b._node is None and b.ndim == 1 else gy
-        return gx, gw, gb
+        return gx, gw, (bias_gradient(self, 2, gy) if need[2] else None)
+
+
+def weight_gradient(node, index, gy, x):
+    r""":math:`\bar y^\top x`, the gradient of input ``index`` of ``node``, a weight.
+
+    A leaf's is left as factors in a first-order pass, so that the walk sums the
+    contributions of many time steps with few large products (see
+    :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
+    """
+    if not mode.enabled and node.inputs[index]._node is None:
+        return autograd.Deferred(gy, x)
+    return gy.T @ x
+
+
+def bias_gradient(node, index, gy):
+    r""":math:`\bar y`, the gradient of input ``index`` of ``node``, a bias or an addend.
+
+    The walk sums it over the rows for a bias (it undoes broadcasting); a leaf bias's
+    is left as a factor in a first-order pass, as :func:`weight_gradient` does.
+    """
+    b = node.inputs[index]
+    if not mode.enabled and b._node is None and b.ndim == 1:
+        return autograd.Deferred(gy)
+    return gy
 
 
 from minigrad import autograd  # noqa: E402  (circular: autograd imports the ops)

@@ -25,6 +25,7 @@ from minigrad.function import Function
 from minigrad.grad_mode import mode
 
 from .elementwise import SIGMOID_DEVICE_FUNCTION
+from .linalg import bias_gradient, weight_gradient
 
 
 def lstm_cell_reference(input_gates, hidden_gates, c):
@@ -157,11 +158,13 @@ class FusedLSTMCell(Function):
     __slots__ = ()
 
     def forward(self, xp, input_gates, hidden_gates, c):
-        hidden = c.shape[-1]
         if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
-            return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, hidden)
-        act = input_gates + hidden_gates
-        i, f, g, o = _lstm_blocks(act, hidden)
+            return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, c.shape[-1])
+        return self.update(xp, input_gates + hidden_gates, c)
+
+    def update(self, xp, act, c):
+        """``h', c'`` from the pre-activations ``act`` (overwritten by the activations)."""
+        i, f, g, o = _lstm_blocks(act, c.shape[-1])
         # One sigmoid over the whole contiguous array is cheaper than three over strided
         # gate views; g's block then gets its tanh from the pre-activation kept aside.
         tanh_g = xp.tanh(g)
@@ -177,9 +180,19 @@ class FusedLSTMCell(Function):
     def backward(self, gh, gc):
         if mode.enabled:  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(lstm_cell_reference, self, (gh, gc))
+        input_gates, hidden_gates, c = self.arrays
+        grad, gc_prev = self.gate_gradients(gh, gc, c, (input_gates, hidden_gates))
+        return grad, grad, gc_prev
+
+    def gate_gradients(self, gh, gc, c, gates):
+        """The pre-activations' gradient and, if needed, the previous cell state's.
+
+        ``gates``, the input and hidden gate projections, are read only by a backend
+        that compiles kernels: its backward kernel recomputes the activations from them.
+        """
         xp = self.backend.xp
         if self.backend.compiles_kernels:
-            return self._kernel_backward(xp, gh, gc)
+            return self._kernel_backward(xp, gh, gc, c, *gates)
         act, tanh_c = self.saved
         hidden = tanh_c.shape[-1]
         i, f, g, o = _lstm_blocks(act, hidden)
@@ -205,14 +218,13 @@ class FusedLSTMCell(Function):
             if gc is not None:
                 gc_total += gc
         xp.multiply(gc_total, g, out=g_i)
-        xp.multiply(gc_total, self.arrays[2], out=g_f)  # c: first order, so a raw array
+        xp.multiply(gc_total, c, out=g_f)
         xp.multiply(gc_total, i, out=g_g)
         grad *= slope
-        return grad, grad, (gc_total * f if self.needs_input_grad[2] else None)
+        return grad, (gc_total * f if self.needs_input_grad[2] else None)
 
-    def _kernel_backward(self, xp, gh, gc):
+    def _kernel_backward(self, xp, gh, gc, c, input_gates, hidden_gates):
         """The backward above as one kernel, LSTM_BACKWARD."""
-        input_gates, hidden_gates, c = self.operands()
         # A missing gradient (an output the loss does not use) counts as zero.
         zero = None if gh is not None and gc is not None else xp.zeros(c.shape, c.dtype)
         # A kernel takes all its outputs or none, and `grad` is too wide to be allocated
@@ -220,7 +232,56 @@ class FusedLSTMCell(Function):
         grad, gc_prev = self.backend.kernel(LSTM_BACKWARD)(
             input_gates, hidden_gates, c, zero if gh is None else gh, zero if gc is None else gc,
             c.shape[-1], xp.empty(input_gates.shape, c.dtype), xp.empty(c.shape, c.dtype))
-        return grad, grad, (gc_prev if self.needs_input_grad[2] else None)
+        return grad, (gc_prev if self.needs_input_grad[2] else None)
+
+
+def lstm_step_reference(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    r"""One whole LSTM step composed from primitives: what :class:`LSTMStep` computes.
+
+    The gate projections :math:`W_{ih} x + b_{ih} + b_{hh}` and :math:`W_{hh} h`, then
+    :func:`lstm_cell_reference`.
+    """
+    bias = None if bias_ih is None else bias_ih + bias_hh
+    return lstm_cell_reference(ops.linear(x, weight_ih, bias), ops.linear(h, weight_hh), c)
+
+
+class LSTMStep(FusedLSTMCell):
+    r"""``h', c' = lstm_step_reference(x, h, c, W_ih, W_hh, b_ih, b_hh)`` as one node.
+
+    :class:`FusedLSTMCell` with the two gate projections inside the node. A cell stepped
+    by hand (a Python loop over ``LSTMCell``) then keeps, per step, only what the
+    backward needs, the activations and :math:`\tanh(c')`: the projections, four times
+    the state's width each, are temporaries of the forward, not tape entries. With
+    :math:`\bar a` the pre-activations' gradient: :math:`\bar x = \bar a W_{ih}`,
+    :math:`\bar h = \bar a W_{hh}`, :math:`\bar W_{ih} = \bar a^\top x`,
+    :math:`\bar W_{hh} = \bar a^\top h`, and :math:`\bar b_{ih} = \bar b_{hh}` the
+    column sums of :math:`\bar a`.
+    """
+
+    __slots__ = ()
+
+    def forward(self, xp, x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+        input_gates = xp.matmul(x, weight_ih.T)
+        if bias_ih is not None:
+            input_gates += bias_ih
+            input_gates += bias_hh
+        hidden_gates = xp.matmul(h, weight_hh.T)
+        if self.backend.compiles_kernels:  # its backward kernel recomputes from both
+            self.saved = input_gates, hidden_gates
+            return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, c.shape[-1])
+        input_gates += hidden_gates
+        return self.update(xp, input_gates, c)
+
+    def backward(self, gh, gc):
+        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+            return autograd.local_vjp(lstm_step_reference, self, (gh, gc))
+        x, h, c, weight_ih, weight_hh = self.arrays[:5]
+        grad, gc_prev = self.gate_gradients(gh, gc, c, self.saved)
+        need = self.needs_input_grad
+        grads = [grad @ weight_ih if need[0] else None, grad @ weight_hh if need[1] else None,
+                 gc_prev, weight_gradient(self, 3, grad, x), weight_gradient(self, 4, grad, h)]
+        grads += [bias_gradient(self, k, grad) for k in range(5, len(need))]
+        return tuple(grads)
 
 
 class FusedGRUCell(Function):
