@@ -26,7 +26,7 @@ from .harness import Memory
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _peak_rss_mib():
+def peak_rss_mib():
     """The process's peak resident set size so far, in MiB."""
     try:
         # Linux: the high-water mark of this process's own address space. getrusage's
@@ -58,21 +58,21 @@ def measure_here(name, sizes):
 
     short, full = step(Sizes(2, sizes.B, sizes.I, sizes.H)), step(sizes)
     short()
-    baseline = _peak_rss_mib()
+    baseline = peak_rss_mib()
     full()
-    return Memory(name, baseline, _peak_rss_mib() - baseline)
+    return Memory(name, baseline, peak_rss_mib() - baseline)
 
 
-def measure_in_subprocesses(names, sizes):
-    """Run :func:`measure_here` for each contender in a fresh interpreter of its own.
+def measure_in_subprocesses(module, names, numbers):
+    """Run ``python -m module NAME *numbers`` for each contender, in a fresh interpreter.
 
-    The processes run side by side: each reads only its own peak, so they do not
-    disturb one another's figures, and the imports overlap.
+    The module's ``measure_here`` prints the contender's :class:`Memory` as JSON. The
+    processes run side by side: each reads only its own peak, so they do not disturb
+    one another's figures, and the imports overlap.
     """
     processes = {
         name: subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.bench_long_unroll", name,
-             *(str(n) for n in (sizes.T, sizes.B, sizes.I, sizes.H))],
+            [sys.executable, "-m", module, name, *(str(n) for n in numbers)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
         for name in names
@@ -81,7 +81,7 @@ def measure_in_subprocesses(names, sizes):
     for name, process in processes.items():
         out, err = process.communicate()
         if process.returncode != 0:
-            raise RuntimeError(f"W6: measuring the memory of {name!r} failed:\n{err}")
+            raise RuntimeError(f"{module}: measuring the memory of {name!r} failed:\n{err}")
         memory.append(Memory(**json.loads(out)))
     return memory
 
@@ -89,7 +89,8 @@ def measure_in_subprocesses(names, sizes):
 def peak_memory(sizes):
     """The peak memory of minigrad's step and, when torch is installed, of PyTorch's two."""
     names = ["minigrad"] + (["torch fused", "torch loop"] if load_torch() else [])
-    return measure_in_subprocesses(names, sizes)
+    return measure_in_subprocesses("benchmarks.bench_long_unroll", names,
+                                   (sizes.T, sizes.B, sizes.I, sizes.H))
 
 
 def workload(quick=False):

@@ -78,6 +78,11 @@ def positive_int(text):
     return value
 
 
+def segments(text):
+    """An argparse type for ``--checkpoint``: ``sqrt`` or a segment length of at least 1."""
+    return text if text == "sqrt" else positive_int(text)
+
+
 def seed(text):
     """An argparse type: a seed for mg.manual_seed that a checkpoint can store (in int64)."""
     value = int(text)

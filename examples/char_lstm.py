@@ -166,10 +166,10 @@ class CharModel(nn.Module):
     for LSTM, so that the training loop treats the three cells alike.
     """
 
-    def __init__(self, vocab_size, cell="lstm", embed=32, hidden=128, layers=1):
+    def __init__(self, vocab_size, cell="lstm", embed=32, hidden=128, layers=1, checkpoint=None):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embed)
-        self.rnn = common.LAYERS[cell](embed, hidden, num_layers=layers)
+        self.rnn = common.LAYERS[cell](embed, hidden, num_layers=layers, checkpoint=checkpoint)
         self.head = nn.Linear(hidden, vocab_size)
         self.state_shape = (2 if cell == "lstm" else 1, layers, hidden)
 
@@ -209,7 +209,8 @@ class Trainer:
         self.train = mg.tensor(train, backend=args.backend)
         self.val = mg.tensor(val, backend=args.backend)
         mg.manual_seed(args.seed)
-        self.model = CharModel(len(self.vocab), args.cell, args.embed, args.hidden, args.layers)
+        self.model = CharModel(len(self.vocab), args.cell, args.embed, args.hidden, args.layers,
+                               args.checkpoint)
         self.optimizer = mg.optim.Adam(self.model.parameters(), lr=args.lr)
         self.args, self.text_crc, self.source = args, zlib.crc32(text.encode()), source
         self.step, self.state = 0, self.model.initial_state(args.batch)
@@ -380,6 +381,11 @@ def build_parser():
                      help="parallel streams per update (default: 32)")
     run.add_argument("--seq-len", type=common.positive_int, metavar="N", default=64,
                      help="characters per stream per update: the BPTT length (default: 64)")
+    run.add_argument("--checkpoint", type=common.segments, metavar="sqrt|N",
+                     help="recompute the recurrent layer in segments of N steps (sqrt: the "
+                     "square root of --seq-len) in backward, keeping only their boundaries: "
+                     "memory grows like the square root of --seq-len, for about a third more "
+                     "time; the numbers stay those of a run without it, to rounding")
     run.add_argument("--lr", type=common.positive_float, default=5e-3,
                      help="Adam's learning rate (default: 0.005)")
     run.add_argument("--clip", type=common.positive_float, metavar="NORM", default=1.0,

@@ -26,6 +26,11 @@ Run from the repository root (a few seconds):
 
     python examples/vanishing_gradients.py
     python examples/vanishing_gradients.py --steps 300 --gate-bias 5
+    python examples/vanishing_gradients.py --steps 20000 --checkpoint 150 --batch 4
+
+The last one keeps 20,000 steps in little memory: each segment of 150 steps is
+recomputed when the backward walk reaches it (mg.checkpoint), and the table shows
+every 150th step.
 
 It prints the table and writes gradient_norms.png under --out (default
 runs/vanishing_gradients). Computed in float64, so tiny norms do not underflow.
@@ -55,22 +60,36 @@ def build_cell(kind, args, gate_bias):
     return cell
 
 
-def gradient_norms(cell, x, v):
-    """``||dL/dh[t]||`` for every step t, with the loss ``L = sum(v * h[T])``.
+def run_steps(cell, x, state):
+    """``cell`` over the steps of ``x`` from ``state``: the state after the last one."""
+    for x_t in x:
+        state = cell(x_t, state)
+    return state
 
-    ``x`` is ``(T, B, input)``; ``v`` is ``(hidden,)``.
+
+def gradient_norms(cell, x, v, segment=1):
+    """The steps t and ``||dL/dh[t]||`` at each, with the loss ``L = sum(v * h[T])``.
+
+    ``x`` is ``(T, B, input)``; ``v`` is ``(hidden,)``. With ``segment`` > 1 the steps
+    run in segments of that many, each recomputed in backward (``mg.checkpoint``), so
+    memory grows like T / segment + segment rather than T; the norms are then those of
+    the states between segments.
     """
+    steps = x.shape[0]
     state, hs = None, []
-    for t in range(x.shape[0]):
-        state = cell(x[t], state)
+    for start in range(0, steps, segment):
+        chunk = x[start:start + segment]
+        state = (run_steps(cell, chunk, state) if segment == 1
+                 else mg.checkpoint(run_steps, cell, chunk, state))
         h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
         hs.append(h.retain_grad())
     (hs[-1] * v).sum().backward()
-    return np.array([np.linalg.norm(h.grad.numpy()) for h in hs])
+    times = np.minimum(np.arange(segment, steps + segment, segment), steps)
+    return times, np.array([np.linalg.norm(h.grad.numpy()) for h in hs])
 
 
 def measure(args):
-    """The norms for each cell, with and without the gate bias: ``{setting: {cell: norms}}``."""
+    """The norms for each cell, with and without the gate bias: ``{setting: {cell: (t, norms)}}``."""
     x = mg.randn(args.steps, args.batch, args.input, dtype=mg.float64)
     v = mg.randn(args.hidden, dtype=mg.float64)
     results = {}
@@ -79,19 +98,21 @@ def measure(args):
         results[setting] = {}
         for kind in common.CELLS:
             mg.manual_seed(args.seed)  # the same weights for a cell in both settings
-            results[setting][kind] = gradient_norms(build_cell(kind, args, bias), x, v)
+            results[setting][kind] = gradient_norms(build_cell(kind, args, bias), x, v,
+                                                    args.checkpoint)
     return results
 
 
 def print_table(results, steps):
-    """Print the norms every ``steps // 10`` steps, one column per setting and cell."""
+    """Print about ten rows of norms, one column per setting and cell."""
     settings = list(results)
+    times = next(iter(results[settings[0]].values()))[0]
     print("||dL/dh[t]||, loss at the last step t =", steps)
     print(" " * 6 + "".join(f"{s:^33}" for s in settings))
     print(f"{'t':>6}" + "".join(f"{kind:>11}" for s in settings for kind in results[s]))
-    for t in sorted({*range(1, steps + 1, max(1, steps // 10)), steps}):
-        row = (results[s][kind][t - 1] for s in settings for kind in results[s])
-        print(f"{t:>6}" + "".join(f"{norm:>11.2e}" for norm in row))
+    for row in sorted({*range(0, len(times), max(1, len(times) // 10)), len(times) - 1}):
+        norms = (results[s][kind][1][row] for s in settings for kind in results[s])
+        print(f"{times[row]:>6}" + "".join(f"{norm:>11.2e}" for norm in norms))
 
 
 def build_parser():
@@ -107,6 +128,10 @@ def build_parser():
                         help="sequences per batch (default: 16)")
     parser.add_argument("--gate-bias", type=float, metavar="B", default=3.0,
                         help="how far the second setting opens the memory gates (default: 3)")
+    parser.add_argument("--checkpoint", type=common.positive_int, metavar="N", default=1,
+                        help="run the steps in segments of N recomputed in backward "
+                        "(mg.checkpoint), for long --steps in little memory; the norms are "
+                        "then those of every N-th step (default: 1, every step kept)")
     return parser
 
 
@@ -118,8 +143,7 @@ def main(argv=None):
     with mg.default_backend(args.backend):
         results = measure(args)
     print_table(results, args.steps)
-    t = np.arange(1, args.steps + 1)
-    panels = {setting: {kind.upper(): (t, norms) for kind, norms in by_cell.items()}
+    panels = {setting: {kind.upper(): curve for kind, curve in by_cell.items()}
               for setting, by_cell in results.items()}
     path = common.plot_curves(args.out / "gradient_norms.png", panels, xlabel="time step t",
                               ylabel=f"||dL/dh[t]||  (loss at t = {args.steps})", log_y=True)

@@ -71,7 +71,7 @@ class DeferredSums:
     stacked rows keeps the product large and the pending factors few.
     """
 
-    block_rows = 4096
+    block_rows = 1024
 
     def __init__(self):
         self.pending = {}  # (leaf id, is a bias) -> [leaf, contributions, rows so far]

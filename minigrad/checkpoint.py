@@ -34,16 +34,21 @@ class Checkpoint(Function):
 
 
 class _Call:
-    """``fn(*args)`` as the checkpoint node replays it: the same arguments, the same draws."""
+    """``fn(*args)`` as the checkpoint node replays it: the same arguments, the same draws.
 
-    __slots__ = ("fn", "args", "structure", "rng_states")
+    The Tensors among ``args``, also inside tuples and lists (a state ``(h, c)``), are
+    the node's first inputs; ``args`` is rebuilt around the node's inputs to rerun.
+    """
+
+    __slots__ = ("fn", "tensors", "arguments", "structure", "rng_states")
 
     def __init__(self, fn, args, rng_states):
-        self.fn, self.args, self.rng_states = fn, args, rng_states
+        self.fn, self.rng_states = fn, rng_states
+        self.tensors, self.arguments = _flatten(args)
         self.structure = None
 
     def run(self):
-        outputs = self.fn(*self.args)
+        outputs = self.fn(*_unflatten(self.tensors, self.arguments))
         tensors, self.structure = _flatten(outputs)
         if not tensors:
             raise TypeError(
@@ -55,9 +60,7 @@ class _Call:
 
     def rerun(self, *inputs):
         """``fn`` on the node's inputs again, with the random draws of the first run."""
-        n_args = sum(isinstance(a, Tensor) for a in self.args)
-        it = iter(inputs[:n_args])
-        args = [next(it) if isinstance(a, Tensor) else a for a in self.args]
+        args = _unflatten(list(inputs[:len(self.tensors)]), self.arguments)
         now = _rng_states()
         _set_rng_states(self.rng_states)
         try:
@@ -82,7 +85,7 @@ def checkpoint(fn, *args):
         that needs a gradient must be passed as one of ``args``, so that the walk
         meets it at this node.
     *args
-        Tensors and any other values ``fn`` takes.
+        Tensors (also inside tuples and lists) and any other values ``fn`` takes.
 
     Returns
     -------
@@ -119,8 +122,7 @@ def checkpoint(fn, *args):
         with no_grad():
             return _unflatten(call.run(), call.structure)
     tensors = call.run()
-    inputs = [a for a in args if isinstance(a, Tensor)]
-    inputs += _leaves_reached(tensors, inputs)
+    inputs = call.tensors + _leaves_reached(tensors, call.tensors)
     if not any(t.requires_grad for t in inputs):
         return _unflatten(tensors, call.structure)
     # Only the output arrays survive: the graph of the first run is dropped with ``tensors``.

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 GPU_WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "G1", "G2", "G3", "G4", "G5"]
 
 
@@ -48,6 +48,8 @@ LSTM_WORKLOADS = {"W1", "W5", "W6"}
 
 def expected_contenders(key, torch_names, peers):
     """The rows of workload ``key``, in order, given the torch rows and the installed peers."""
+    if key == "W7":  # one script, two frameworks
+        return ["minigrad", *torch_names["W7"]]
     torch_rows = torch_names["W4" if key == "W4" else "rnn"]
     return ["minigrad", *torch_rows,
             *(["torch no oneDNN"] if torch_rows and key in LSTM_WORKLOADS else []),
@@ -71,16 +73,19 @@ def check_structure(table, report, torch_names):
             assert ("ratio" in figures) == (name != "minigrad")
         losses = list(workload["losses"].values())
         assert all(math.isclose(loss, losses[0], rel_tol=1e-3) for loss in losses)
-    memory = report["workloads"][-1]["memory_mib"]
-    assert [m["name"] for m in memory] == ["minigrad", *torch_names["rnn"]]
-    assert all(m["baseline_mib"] > 0 for m in memory)
+    by_key = {w["key"]: w for w in report["workloads"]}
+    for key, rows in [("W6", torch_names["rnn"]), ("W7", torch_names["W7"])]:
+        memory = by_key[key]["memory_mib"]
+        assert [m["name"] for m in memory] == ["minigrad", *rows]
+        assert all(m["baseline_mib"] > 0 for m in memory)
 
 
 def test_quick_suite_with_torch(run_quick):
     pytest.importorskip("torch")
     table, report = run_quick()
     assert report["environment"]["torch"] is not None
-    check_structure(table, report, {"rnn": ["torch fused", "torch loop"], "W4": ["torch eager"]})
+    check_structure(table, report, {"rnn": ["torch fused", "torch loop"], "W4": ["torch eager"],
+                                    "W7": ["torch loop"]})
 
 
 def test_quick_suite_without_torch_or_peers(run_quick, monkeypatch):
@@ -90,7 +95,7 @@ def test_quick_suite_without_torch_or_peers(run_quick, monkeypatch):
     table, report = run_quick()
     assert "torch not installed" in table and "mygrad not installed" in table
     assert report["environment"]["torch"] is None
-    check_structure(table, report, {"rnn": [], "W4": []})
+    check_structure(table, report, {"rnn": [], "W4": [], "W7": []})
 
 
 def test_cupy_backend_without_cupy_exits_with_one_line():
@@ -127,7 +132,8 @@ def test_gpu_mode_plumbing_with_a_stand_in_device(run_quick, monkeypatch):
     table, report = run_quick("--backend", "cupy")
 
     assert [w["key"] for w in report["workloads"]] == GPU_WORKLOADS
-    assert "GPU: Stand-in GPU | CuPy 0.0-test" in table and "W6  " not in table
+    assert "GPU: Stand-in GPU | CuPy 0.0-test" in table
+    assert "W6  " not in table and "W7  " not in table
     env = report["environment"]
     assert env["backend"] == "numpy" and env["gpu"] == "Stand-in GPU" and env["peers"] == {}
     for workload in report["workloads"]:

@@ -76,6 +76,18 @@ def test_nested_outputs_and_values_keep_their_structure(backend):
     assert_close(x.grad, 2 + (1 - np.tanh(x.numpy()) ** 2) + np.exp(x.numpy()), rtol=1e-6)
 
 
+def test_tensors_inside_argument_tuples_are_inputs_too(backend):
+    cell = nn.LSTMCell(3, 4, dtype=mg.float64)
+    x = mg.randn(2, 3, dtype=mg.float64)
+    state = tuple(mg.randn(2, 4, dtype=mg.float64, requires_grad=True) for _ in range(2))
+    grads = []
+    for run in (cell, lambda x, hx: mg.checkpoint(cell, x, hx)):
+        h, c = run(x, tuple(s * 2 for s in state))  # the state is no leaf: its graph goes on
+        grads.append(mg.grad((h * c).sum(), [*state, cell.weight_hh]))
+    for got, want in zip(*grads):
+        assert_close(got, want, rtol=0, atol=0)
+
+
 def test_random_draws_are_replayed_in_the_recomputation(backend):
     layer = nn.Linear(4, 4)
     x = mg.randn(16, 4, requires_grad=True)

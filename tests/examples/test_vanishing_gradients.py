@@ -1,5 +1,9 @@
 """Smoke test of examples/vanishing_gradients.py, and the effect it exists to show."""
 
+import numpy as np
+
+import minigrad as mg
+
 
 def test_writes_the_plot_and_prints_the_table(load_example, tmp_path, backend, capsys,
                                               check_png):
@@ -15,7 +19,8 @@ def test_writes_the_plot_and_prints_the_table(load_example, tmp_path, backend, c
 def test_open_memory_gates_carry_the_gradient_back_and_the_rnn_loses_it(load_example):
     script = load_example("vanishing_gradients")
     args = script.build_parser().parse_args(["--steps", "40", "--hidden", "16", "--input", "4"])
-    default, gates_open = script.measure(args).values()
+    default, gates_open = ({kind: norms for kind, (_, norms) in by_cell.items()}
+                           for by_cell in script.measure(args).values())
     for norms in default.values():  # at initialisation every cell forgets geometrically
         assert norms[0] < 1e-3 * norms[-1]
     # With the forget gate open the LSTM keeps the gradient within a factor 100 over 40
@@ -23,3 +28,17 @@ def test_open_memory_gates_carry_the_gradient_back_and_the_rnn_loses_it(load_exa
     assert gates_open["lstm"][0] > 1e-2 * gates_open["lstm"][-1]
     assert gates_open["lstm"][0] > 1e6 * gates_open["rnn"][0]
     assert (gates_open["rnn"] == default["rnn"]).all()
+
+
+def test_checkpointed_segments_give_the_norms_of_every_nth_step(load_example):
+    script = load_example("vanishing_gradients")
+    options = ["--steps", "14", "--hidden", "6", "--input", "3", "--batch", "2"]
+    runs = []
+    for extra in ([], ["--checkpoint", "4"]):
+        mg.manual_seed(0)  # the same inputs for both
+        runs.append(script.measure(script.build_parser().parse_args(options + extra)))
+    plain, segmented = runs
+    for setting, by_cell in segmented.items():
+        for kind, (times, norms) in by_cell.items():
+            assert list(times) == [4, 8, 12, 14]
+            np.testing.assert_allclose(norms, plain[setting][kind][1][times - 1], rtol=1e-10)
