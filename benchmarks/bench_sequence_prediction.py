@@ -37,18 +37,18 @@ class Sizes:
     H: int
 
 
-def sequence_model(lib, hidden):
-    """Two LSTMCells and a linear head, built from ``lib``: ``minigrad`` or ``torch``.
+def sequence_model(lib, nn, hidden):
+    """Two LSTMCells and a linear head, built from ``lib`` and its ``nn``: minigrad's or torch's.
 
     Both frameworks take the same code: the two APIs agree on everything it uses.
     """
 
-    class Sequence(lib.nn.Module):
+    class Sequence(nn.Module):
         def __init__(self):
             super().__init__()
-            self.lstm1 = lib.nn.LSTMCell(1, hidden)
-            self.lstm2 = lib.nn.LSTMCell(hidden, hidden)
-            self.linear = lib.nn.Linear(hidden, 1)
+            self.lstm1 = nn.LSTMCell(1, hidden)
+            self.lstm2 = nn.LSTMCell(hidden, hidden)
+            self.linear = nn.Linear(hidden, 1)
 
         def forward(self, waves):
             batch = waves.shape[0]
@@ -74,14 +74,14 @@ def contenders(sizes, seed=0, with_torch=True):
     """minigrad and, where installed, PyTorch running the same script from the same weights."""
     inputs, targets = sine_waves(sizes, seed)
     mg.manual_seed(seed)
-    model = sequence_model(mg, sizes.H)
+    model = sequence_model(mg, nn, sizes.H)
     state = model.state_dict()  # LSTMCell and Linear share PyTorch's parameter names
     target = mg.tensor(targets)
     rows = [Contender("minigrad", partial(training_step, model, mg.tensor(inputs),
                                           lambda y: ((y - target) ** 2).mean()))]
     torch = load_torch() if with_torch else None
     if torch is not None:
-        twin = sequence_model(torch, sizes.H)
+        twin = sequence_model(torch, torch.nn, sizes.H)
         twin.load_state_dict({name: torch.from_numpy(array) for name, array in state.items()})
         torch_target = torch.from_numpy(targets)
         rows.append(Contender("torch loop", partial(

@@ -80,7 +80,11 @@ def positive_int(text):
 
 def segments(text):
     """An argparse type for ``--checkpoint``: ``sqrt`` or a segment length of at least 1."""
-    return text if text == "sqrt" else positive_int(text)
+    if text == "sqrt":
+        return text
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected sqrt or an integer >= 1, got {text!r}")
+    return int(text)
 
 
 def seed(text):

@@ -89,7 +89,10 @@ def gradient_norms(cell, x, v, segment=1):
 
 
 def measure(args):
-    """The norms for each cell, with and without the gate bias: ``{setting: {cell: (t, norms)}}``."""
+    """The norms for each cell, with and without the gate bias.
+
+    Returns ``{setting: {cell: (steps, norms)}}``, as :func:`gradient_norms` gives them.
+    """
     x = mg.randn(args.steps, args.batch, args.input, dtype=mg.float64)
     v = mg.randn(args.hidden, dtype=mg.float64)
     results = {}

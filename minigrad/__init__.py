@@ -30,14 +30,12 @@ from minigrad.tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
-    "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError", "Tensor",
-    "abs", "arange", "backends", "bool_", "checkpoint", "clip", "concat", "default_backend", "enable_grad",
-    "exp", "eye", "float32", "float64", "full", "fused_gru_cell", "fused_lstm_cell", "grad",
-    "gradcheck", "int32", "int64",
+    "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError",
+    "Tensor", "abs", "arange", "backends", "bool_", "checkpoint", "clip", "concat",
+    "default_backend", "enable_grad", "exp", "eye", "float32", "float64", "full",
+    "fused_gru_cell", "fused_lstm_cell", "grad", "gradcheck", "int32", "int64",
     "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "lstm_cell",
-    "manual_seed",
-    "matmul",
-    "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu", "save",
-    "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split", "sqrt", "stack",
-    "tanh", "tensor", "viz", "where", "zeros", "zeros_like",
+    "manual_seed", "matmul", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu",
+    "save", "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split", "sqrt",
+    "stack", "tanh", "tensor", "viz", "where", "zeros", "zeros_like",
 ]

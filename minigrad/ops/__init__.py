@@ -311,10 +311,10 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002 (PyTor
     tensors = [_tensor(t, "lstm_cell") for t in named.values()]
     batch, hidden = c.shape if c.ndim == 2 else (None, None)
     features = input.shape[-1] if input.ndim else None
+    gates = 4 * hidden if hidden else None
     expected = {"input": (batch, features), "h": (batch, hidden), "c": (batch, hidden),
-                "w_ih": (4 * hidden, features) if hidden else None,
-                "w_hh": (4 * hidden, hidden) if hidden else None,
-                "b_ih": (4 * hidden,) if hidden else None, "b_hh": (4 * hidden,) if hidden else None}
+                "w_ih": (gates, features), "w_hh": (gates, hidden),
+                "b_ih": (gates,), "b_hh": (gates,)}
     wrong = [f"{name} {t.shape}" for name, t in zip(named, tensors) if t.shape != expected[name]]
     if wrong:
         raise ValueError(

@@ -162,3 +162,22 @@ def test_the_default_corpus_is_docstrings_of_the_standard_library(char_lstm, mon
     assert text.startswith("Command-line parsing library")  # argparse's module docstring
     assert "JSON (JavaScript Object Notation)" in text and len(text) > 5_000
     assert text == char_lstm.stdlib_docstrings()
+
+
+def test_checkpointed_segments_train_as_the_plain_layer(char_lstm, tmp_path):
+    """--checkpoint changes memory and time, not the run: the same weights, to rounding."""
+    text = write_text(tmp_path, 2000)
+    runs = [final_checkpoint(char_lstm, TINY + ["--text", str(text), "--steps", "4", "--out",
+                                                str(tmp_path / name), *extra])
+            for name, extra in (("plain", []), ("segments", ["--checkpoint", "3"]))]
+    for key, value in runs[0]["model"].items():
+        np.testing.assert_allclose(runs[1]["model"][key], value, rtol=1e-4, atol=1e-6,
+                                   err_msg=key)
+
+
+@pytest.mark.parametrize("value", ["0", "sqr", "2.5"])
+def test_checkpoint_takes_sqrt_or_a_positive_length(char_lstm, capsys, value):
+    with pytest.raises(SystemExit):
+        char_lstm.main(["--checkpoint", value])
+    assert (f"argument --checkpoint: expected sqrt or an integer >= 1, got {value!r}"
+            in capsys.readouterr().err)

@@ -91,7 +91,8 @@ def test_a_hand_unrolled_cell_equals_the_layer(backend):
 def test_bad_shapes_and_dtypes_are_refused():
     x, h, c = mg.zeros(2, 3), mg.zeros(2, 4), mg.zeros(2, 4)
     w_ih, w_hh = mg.zeros(16, 3), mg.zeros(16, 4)
-    with pytest.raises(ValueError, match=r"lstm_cell: expected input \(B, I\).*got w_hh \(12, 4\)"):
+    with pytest.raises(ValueError,
+                       match=r"lstm_cell: expected input \(B, I\).*got w_hh \(12, 4\)"):
         mg.lstm_cell(x, (h, c), w_ih, mg.zeros(12, 4))
     with pytest.raises(ValueError, match=r"both or neither of b_ih, b_hh.*got b_hh \(\)"):
         mg.lstm_cell(x, (h, c), w_ih, w_hh, mg.zeros(16), mg.zeros(()))
