@@ -7,7 +7,7 @@
 tensor([2. 4. 6.], dtype=float32)
 """
 
-from minigrad import backends, optim, viz
+from minigrad import backends, distributed, optim, viz
 from minigrad.autograd import grad
 from minigrad.backends import default_backend, set_default_backend
 from minigrad.checkpoint import checkpoint
@@ -32,7 +32,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError",
     "Tensor", "abs", "arange", "backends", "bool_", "checkpoint", "clip", "concat",
-    "default_backend", "enable_grad", "exp", "eye", "float32", "float64", "full",
+    "default_backend", "distributed", "enable_grad", "exp", "eye", "float32", "float64", "full",
     "fused_gru_cell", "fused_lstm_cell", "grad", "gradcheck", "int32", "int64",
     "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "lstm_cell",
     "manual_seed", "matmul", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu",

@@ -429,7 +429,26 @@ def backward(output, grad=None, retain_graph=False, create_graph=False):
     See :meth:`minigrad.Tensor.backward`.
     """
     seed = _seed(output, grad, "backward")
+    callbacks = _after_backward[:]
+    _after_backward.clear()
     _walk([(output, seed)], retain_graph or create_graph, create_graph)
+    for callback in callbacks:
+        callback()
+
+
+# Callbacks for the end of the next backward(), when every leaf's .grad is final.
+_after_backward = []
+
+
+def run_after_next_backward(callback):
+    """Call ``callback()`` once, when the next ``backward()`` has written every leaf's ``.grad``.
+
+    :class:`~minigrad.nn.parallel.DistributedDataParallel` averages the gradients
+    across processes this way, from its forward. A callback queued twice runs once;
+    :func:`~minigrad.grad`, which writes no ``.grad``, runs none.
+    """
+    if callback not in _after_backward:
+        _after_backward.append(callback)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

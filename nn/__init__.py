@@ -10,7 +10,7 @@ r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's pu
 (32, 8)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import Dropout, ReLU, Sigmoid, Tanh
 from .linear import Embedding, Linear
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
@@ -22,5 +22,5 @@ F = functional
 __all__ = [
     "GRU", "LSTM", "RNN", "Dropout", "Embedding", "F", "GRUCell", "IncompatibleKeys", "LSTMCell",
     "Linear", "Module", "ModuleList", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
-    "Sequential", "Sigmoid", "Tanh", "functional", "init", "utils",
+    "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
 ]

@@ -38,8 +38,9 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 PUBLIC_MODULES = [
-    "minigrad", "minigrad.backends", "minigrad.nn", "minigrad.nn.functional",
-    "minigrad.nn.init", "minigrad.nn.utils", "minigrad.optim", "minigrad.viz",
+    "minigrad", "minigrad.backends", "minigrad.distributed", "minigrad.nn",
+    "minigrad.nn.functional", "minigrad.nn.init", "minigrad.nn.parallel", "minigrad.nn.utils",
+    "minigrad.optim", "minigrad.viz",
 ]
 
 
