@@ -20,6 +20,13 @@ Run from the repository root (the default takes about two minutes on two CPU cor
     python examples/char_lstm.py --text my_book.txt --prime "Once upon a time"
     python examples/char_lstm.py --resume runs/char_lstm/checkpoint.npz --steps 3000
     python examples/char_lstm.py --backend cupy
+    mpiexec -n 2 python examples/char_lstm.py      # data-parallel, on two processes
+
+Under mpiexec each rank trains on its block of --batch/N streams and the ranks average
+their gradients (nn.parallel.DistributedDataParallel): the same run as one process, in
+less time where there are cores to spare. Only rank 0 prints and writes files; a
+checkpoint holds the whole batch's state, so it resumes on any number of ranks that
+divides --batch.
 
 Everything goes under --out (default runs/char_lstm):
 
@@ -33,6 +40,7 @@ Everything goes under --out (default runs/char_lstm):
 import ast
 import contextlib
 import math
+import os
 import signal
 import sys
 import sysconfig
@@ -45,6 +53,7 @@ import numpy as np
 from tqdm import tqdm
 
 import minigrad as mg
+from minigrad import distributed as dist
 from minigrad import nn
 
 # Modules whose docstrings make the default corpus: a fixed, sorted list, so the text is
@@ -206,14 +215,20 @@ class Trainer:
         ids, self.vocab = encode(text, vocab)
         train, val = split_streams(ids, args.batch)
         self.baseline = unigram_loss(train, val, len(self.vocab))
-        self.train = mg.tensor(train, backend=args.backend)
-        self.val = mg.tensor(val, backend=args.backend)
+        self.val_chars = val.size
+        # Data parallelism: this rank's block of the streams (all of them in one process).
+        self.streams = dist.shard_indices(args.batch)
+        self.train = mg.tensor(train[:, self.streams], backend=args.backend)
+        self.val = mg.tensor(val[:, self.streams], backend=args.backend)
         mg.manual_seed(args.seed)
         self.model = CharModel(len(self.vocab), args.cell, args.embed, args.hidden, args.layers,
                                args.checkpoint)
+        # The model as trained: wrapped under mpiexec, so that backward averages the gradients.
+        self.net = (nn.parallel.DistributedDataParallel(self.model)
+                    if dist.get_world_size() > 1 else self.model)
         self.optimizer = mg.optim.Adam(self.model.parameters(), lr=args.lr)
         self.args, self.text_crc, self.source = args, zlib.crc32(text.encode()), source
-        self.step, self.state = 0, self.model.initial_state(args.batch)
+        self.step, self.state = 0, self.model.initial_state(len(self.streams))
         self.history = {"step": [], "train": [], "val_step": [], "val": []}
         # How many steps the last training loss of the history averages (None: not this run's).
         self.logged_steps = None
@@ -227,8 +242,8 @@ class Trainer:
     def train_step(self):
         """One update on the next chunk of every stream; returns the loss, still on the device."""
         x, y, new_pass = self.batch(self.step)
-        state = self.model.initial_state(self.args.batch) if new_pass else self.state
-        logits, state = self.model(x, state)
+        state = self.model.initial_state(len(self.streams)) if new_pass else self.state
+        logits, state = self.net(x, state)
         loss = nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
         self.optimizer.zero_grad()
         loss.backward()
@@ -243,9 +258,10 @@ class Trainer:
     def evaluate(self):
         """Mean cross-entropy (nats per character) on the held-out streams, from a zero state."""
         with mg.no_grad():
-            logits, _ = self.model(self.val[:-1], self.model.initial_state(self.args.batch))
+            logits, _ = self.model(self.val[:-1], self.model.initial_state(len(self.streams)))
             targets = self.val[1:].reshape(-1)
-            return nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets).item()
+            loss = nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets)
+        return mean_over_ranks(loss).item()
 
     def sample(self, prime, length, temperature):
         """``prime`` followed by ``length`` characters drawn from the model.
@@ -269,12 +285,18 @@ class Trainer:
         return mg.tensor(np.asarray(ids, dtype=np.int64), backend=self.args.backend)
 
     def save(self, path):
-        """Write everything a resumed run needs to ``path`` with ``mg.save`` (atomically)."""
+        """Write everything a resumed run needs to ``path`` with ``mg.save`` (atomically).
+
+        Under mpiexec every rank calls it, to gather the state of its streams; rank 0 writes.
+        """
+        state = [whole_batch(s, self.streams, self.args.batch) for s in self.state]
+        if dist.get_rank() != 0:
+            return path
         mg.save({
             "model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
             "step": self.step, "vocab": self.vocab, "text_crc": self.text_crc,
             "settings": {key: getattr(self.args, key) for key in RUN_SETTINGS},
-            "hidden_state": {str(i): s.data for i, s in enumerate(self.state)},
+            "hidden_state": {str(i): s for i, s in enumerate(state)},
             "history": {key: np.asarray(value) for key, value in self.history.items()},
         }, path)
         return path
@@ -285,9 +307,38 @@ class Trainer:
         self.optimizer.load_state_dict(checkpoint["optimizer"])
         self.step = int(checkpoint["step"])
         saved = checkpoint["hidden_state"]
-        self.state = tuple(mg.tensor(saved[str(i)], backend=self.args.backend)
+        self.state = tuple(mg.tensor(saved[str(i)][:, self.streams], backend=self.args.backend)
                            for i in range(len(saved)))
         self.history = {key: list(value) for key, value in checkpoint["history"].items()}
+
+
+def mean_over_ranks(value):
+    """``value`` (a Tensor) averaged over the ranks under mpiexec; itself in one process.
+
+    A rank's loss is the mean over its own streams; with equal blocks of streams, the
+    ranks' average is the mean over the whole batch, as one process would log it.
+    """
+    return dist.all_reduce(value, op="mean") if dist.is_initialized() else value
+
+
+def whole_batch(state, streams, batch):
+    """The array ``(layers, batch, hidden)`` of every stream's state, from each rank's block.
+
+    Each rank fills its own streams into zeros and the ranks sum: a gather made of the
+    one collective that minigrad.distributed has for it, exact since x + 0 = x.
+    """
+    if not dist.is_initialized():
+        return state.data
+    whole = mg.zeros(state.shape[0], batch, state.shape[2], dtype=state.dtype)
+    whole.data[:, streams] = state.data
+    return dist.all_reduce(whole).data
+
+
+def agreed(flag):
+    """Whether ``flag`` holds on any rank: every rank must stop at the same step."""
+    if not dist.is_initialized():
+        return flag
+    return bool(dist.all_reduce(mg.tensor([int(flag)]), op="max").item())
 
 
 @contextlib.contextmanager
@@ -315,17 +366,18 @@ def train(trainer, args, files):
 
     Returns whether Ctrl-C stopped the run.
     """
-    bar = tqdm(total=args.steps, initial=trainer.step, unit="step", dynamic_ncols=True)
+    bar = tqdm(total=args.steps, initial=trainer.step, unit="step", dynamic_ncols=True,
+               disable=dist.get_rank() != 0)
     total, count, tic = None, 0, time.perf_counter()
     with deferred_interrupt() as interrupted:
-        while trainer.step < args.steps and not interrupted():
+        while trainer.step < args.steps and not agreed(interrupted()):
             # The loss stays on the device, summed, and is read back only at log points:
             # on a GPU every read waits for the queued work to finish.
             loss = trainer.train_step()
             total, count = (loss if total is None else total + loss), count + 1
             bar.update()
             if trainer.step % args.log_every == 0 or trainer.step == args.steps:
-                mean = total.item() / count
+                mean = mean_over_ranks(total).item() / count
                 speed = count * args.batch * args.seq_len / (time.perf_counter() - tic)
                 trainer.history["step"].append(trainer.step)
                 trainer.history["train"].append(mean)
@@ -339,7 +391,7 @@ def train(trainer, args, files):
                 trainer.save(files["checkpoint"])
                 tic += time.perf_counter() - paused  # the speed counts training time only
     bar.close()
-    return interrupted()
+    return agreed(interrupted())
 
 
 def evaluate(trainer, args, samples, write=print):
@@ -347,6 +399,8 @@ def evaluate(trainer, args, samples, write=print):
     val = trainer.evaluate()
     trainer.history["val_step"].append(trainer.step)
     trainer.history["val"].append(val)
+    if dist.get_rank() != 0:  # the other ranks' models are rank 0's: one sample is enough
+        return val
     text = trainer.sample(args.prime, args.sample_len, args.temperature)
     write(f"step {trainer.step}: validation loss {val:.3f} nats/char "
           f"({val / math.log(2):.2f} bits/char), unigram baseline {trainer.baseline:.3f}")
@@ -473,7 +527,7 @@ def report(trainer, files, seconds):
     averaged = (f"mean of the last {n} step{'s' * (n != 1)}" if n
                 else f"as logged at step {h['step'][-1]}")
     rows = [("training loss", h["train"][-1], averaged),
-            ("validation loss", h["val"][-1], f"on {trainer.val.size:,} held-out characters"),
+            ("validation loss", h["val"][-1], f"on {trainer.val_chars:,} held-out characters"),
             ("unigram baseline", trainer.baseline, "predicting by frequency alone")]
     print(f"step {trainer.step} after {seconds:.0f} s:")
     for name, loss, note in rows:
@@ -484,12 +538,35 @@ def report(trainer, files, seconds):
 def main(argv=None):
     """Run the script with the arguments ``argv`` (default: the command line).
 
-    Returns the exit code: 0, or 130 after Ctrl-C (the checkpoint is saved first).
+    Under mpiexec the ranks join one data-parallel run first. Returns the exit code:
+    0, or 130 after Ctrl-C (the checkpoint is saved first).
     """
+    if dist.is_mpi_launched():
+        dist.init()
+    with only_rank_zero_prints():
+        return run(argv)
+
+
+@contextlib.contextmanager
+def only_rank_zero_prints():
+    """Send the standard output of ranks other than 0 nowhere: it would repeat rank 0's."""
+    if dist.get_rank() == 0:
+        yield
+        return
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
+
+
+def run(argv):
+    """The whole run: see :func:`main`."""
     started = time.perf_counter()
     parser = build_parser()
     args = common.parse(parser, argv)
     checkpoint = load_checkpoint(parser, args) if args.resume else None
+    ranks = dist.get_world_size()
+    if args.batch % ranks:
+        common.fail(parser, f"--batch {args.batch} streams do not split over {ranks} ranks; "
+                            f"pass a multiple of {ranks}")
     text, source = load_text(parser, args)
     vocab = None if checkpoint is None else checkpoint["vocab"]
     with mg.default_backend(args.backend):
@@ -507,7 +584,8 @@ def main(argv=None):
         if not interrupted and trainer.history["val_step"][-1:] != [trainer.step]:
             evaluate(trainer, args, files["samples"])
         trainer.save(files["checkpoint"])
-        plot_losses(trainer, files["plot"])
+        if dist.get_rank() == 0:
+            plot_losses(trainer, files["plot"])
         if interrupted:
             print(f"interrupted at step {trainer.step}: saved {files['checkpoint']}; "
                   f"continue with --resume {files['checkpoint']}")

@@ -1,4 +1,4 @@
-"""Shared test machinery: the per-backend fixture and hypothesis profiles.
+"""Shared test machinery: the per-backend fixture, hypothesis profiles, and an mpiexec runner.
 
 There is deliberately no ``tests/__init__.py``: pytest puts ``tests/`` on
 ``sys.path``, so helper modules import as ``from _helpers import ...`` while
@@ -6,6 +6,11 @@ There is deliberately no ``tests/__init__.py``: pytest puts ``tests/`` on
 """
 
 import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -62,3 +67,39 @@ def fake_backend(isolated_registry):
         name = "fakenp"
 
     return isolated_registry.register(FakeNumPy())
+
+
+def find_mpiexec():
+    """The ``mpiexec`` beside this Python (the mpich wheel puts it there), else on PATH."""
+    beside = Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
+@pytest.fixture(scope="session")
+def run_mpi():
+    """A function that runs a Python script on ``n`` ranks and returns the finished process.
+
+    Each run has a timeout, after which its whole process group is killed: a job that
+    hangs fails its test instead of the suite. Without mpi4py or an ``mpiexec`` the
+    tests that use it skip.
+    """
+    pytest.importorskip("mpi4py")
+    mpiexec = find_mpiexec()
+    if mpiexec is None:
+        pytest.skip("no mpiexec: pip install mpich (or a system MPI)")
+    # One BLAS thread per rank: two ranks share the cores, as in any data-parallel run.
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+    def run(script, *args, n=2, timeout=60):
+        command = [mpiexec, "-n", str(n), sys.executable, str(script), *map(str, args)]
+        job = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=env, start_new_session=True)
+        try:
+            out, err = job.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(job.pid, signal.SIGKILL)  # mpiexec and every rank it started
+            job.communicate()
+            pytest.fail(f"mpiexec -n {n} {script} did not finish in {timeout} s")
+        return subprocess.CompletedProcess(command, job.returncode, out, err)
+
+    return run

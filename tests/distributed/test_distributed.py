@@ -1,10 +1,11 @@
 """minigrad.distributed and DistributedDataParallel: ranks under mpiexec, and one process.
 
-The multi-process tests run ``mpi_*.py`` on two ranks (see conftest.py); the rest
-need no MPI at all.
+The multi-process tests run ``mpi_*.py`` on two ranks (the ``run_mpi`` fixture of
+tests/conftest.py); the rest need no MPI at all.
 """
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,21 +15,23 @@ import minigrad as mg
 from minigrad import distributed as dist
 from minigrad import nn
 
+SCRIPTS = Path(__file__).resolve().parent  # mpi_*.py, which pytest does not collect
+
 
 def test_collectives_on_two_ranks(run_mpi):
-    job = run_mpi("collectives")
+    job = run_mpi(SCRIPTS / "mpi_collectives.py")
     assert job.returncode == 0, job.stderr
     assert "rank 0 ok" in job.stdout and "rank 1 ok" in job.stdout
 
 
 def test_a_rank_that_raises_ends_the_job_instead_of_hanging(run_mpi):
-    job = run_mpi("failing_rank", timeout=30)
+    job = run_mpi(SCRIPTS / "mpi_failing_rank.py", timeout=30)
     assert job.returncode != 0
     assert "RuntimeError: rank 1 breaks before the barrier" in job.stderr
 
 
 def test_two_ranks_train_an_lstm_as_one_process_on_the_whole_batch(run_mpi, tmp_path):
-    job = run_mpi("lstm_training", tmp_path / "ranks.npz")
+    job = run_mpi(SCRIPTS / "mpi_lstm_training.py", tmp_path / "ranks.npz")
     assert job.returncode == 0, job.stderr
     ranks = np.load(tmp_path / "ranks.npz")
     mg.manual_seed(1)  # rank 0's seed: its weights are the ones broadcast

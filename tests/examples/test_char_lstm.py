@@ -1,5 +1,6 @@
 """Smoke tests of examples/char_lstm.py: tiny runs, their files, resume and bad input."""
 
+import shutil
 import signal
 
 import numpy as np
@@ -95,6 +96,53 @@ def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(char_lstm, tmp_path, mon
     resumed = final_checkpoint(char_lstm, base + [
         "--steps", "6", "--out", str(out), "--resume", str(out / "checkpoint.npz")])
     assert_same_run(whole, resumed)
+
+
+def assert_close_run(a, b):
+    """Two checkpoints hold the same run up to float32 rounding (sums in another order)."""
+    assert a["step"] == b["step"]
+    for part in ("model", "hidden_state"):
+        for key in a[part]:
+            np.testing.assert_allclose(a[part][key], b[part][key], rtol=1e-4, atol=1e-6,
+                                       err_msg=f"{part}/{key}")
+    for index, state in a["optimizer"]["state"].items():
+        for key, value in state.items():
+            np.testing.assert_allclose(value, b["optimizer"]["state"][index][key], rtol=1e-4,
+                                       atol=1e-7)
+    np.testing.assert_allclose(a["history"]["val"][-1], b["history"]["val"][-1], rtol=1e-5)
+
+
+def test_two_ranks_train_as_one_process_and_resume_on_any_number(char_lstm, tmp_path, run_mpi):
+    script = char_lstm.__file__
+    base = TINY + ["--text", str(write_text(tmp_path, 160))]  # 2 streams a rank, 4 chunks
+    whole = final_checkpoint(char_lstm, base + ["--steps", "10", "--out", str(tmp_path / "a")])
+    job = run_mpi(script, *base, "--steps", "10", "--out", tmp_path / "b")
+    assert job.returncode == 0, job.stderr
+    ranks = mg.load(tmp_path / "b" / "checkpoint.npz")
+    assert_close_run(whole, ranks)
+    np.testing.assert_allclose(ranks["history"]["train"], whole["history"]["train"], rtol=1e-5)
+    # Only rank 0 prints and writes: one line and one sample per evaluation (3, 6, 9, 10).
+    assert job.stdout.count("step 3: validation loss") == 1
+    assert (tmp_path / "b" / "samples.txt").read_text(encoding="utf-8").count("--- step") == 4
+
+    job = run_mpi(script, *base, "--steps", "5", "--out", tmp_path / "c")
+    assert job.returncode == 0, job.stderr
+    shutil.copytree(tmp_path / "c", tmp_path / "d")
+    job = run_mpi(script, *base, "--steps", "10", "--out", tmp_path / "c",
+                  "--resume", tmp_path / "c" / "checkpoint.npz")
+    assert job.returncode == 0, job.stderr
+    assert_same_run(ranks, mg.load(tmp_path / "c" / "checkpoint.npz"))
+    # The checkpoint holds every stream's state, so one process takes over from two ranks.
+    assert_close_run(whole, final_checkpoint(char_lstm, base + [
+        "--steps", "10", "--out", str(tmp_path / "d"),
+        "--resume", str(tmp_path / "d" / "checkpoint.npz")]))
+
+
+def test_a_batch_that_the_ranks_cannot_share_is_refused(char_lstm, tmp_path, run_mpi):
+    job = run_mpi(char_lstm.__file__, *TINY, "--batch", "3", "--text",
+                  write_text(tmp_path, 400), "--out", tmp_path)
+    assert job.returncode != 0
+    assert "--batch 3 streams do not split over 2 ranks; pass a multiple of 2" in job.stderr
 
 
 @pytest.mark.parametrize("content, message", [
