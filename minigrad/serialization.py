@@ -31,55 +31,54 @@ is stored as the entries ``model/lstm.weight_ih_l0`` and ``optim/state/0/step:in
   number ``n`` of entries in the file, itself included. A file without it was
   not written by :func:`~minigrad.save` and is refused.
 
-Each entry carries a CRC-32 checksum, which the zip reader checks, but a damaged
-zip directory can hide whole entries; the count ``n`` turns that silent loss
-into an error. Files of version 1 still load: their ``minigrad:format`` is the
-0-d ``1`` (no count to check) and a ``:str`` is a 0-d unicode array (which cannot
-hold trailing NUL characters, hence the code points).
+Each entry carries a CRC-32 checksum, which :func:`~minigrad.load` verifies by
+reading every entry to its end, but a damaged zip directory can hide whole entries;
+the count ``n`` turns that silent loss into an error. Nothing a file declares is
+trusted before it is checked against the file itself: members must be the
+uncompressed ``.npy`` entries that :func:`~minigrad.save` writes, their declared
+sizes must fit in the file, and each header's dtype and shape must account for
+exactly the bytes of its entry before the array is allocated (:mod:`minigrad.archive`).
+Files of version 1 still load: their ``minigrad:format`` is the 0-d ``1`` (no count
+to check) and a ``:str`` is a 0-d unicode array (which cannot hold trailing NUL
+characters, hence the code points).
 
 Paths are taken literally: ``save`` writes exactly ``path`` (unlike
 :func:`numpy.savez`, it never appends ``.npz``) and ``load`` reads exactly ``path``.
+Both also take a binary file object, as ``torch.save`` and ``torch.load`` do.
 
 This module imports NumPy directly: the file format is host-side I/O, not array
 maths (which goes through each backend's ``xp``).
 """
 
-import contextlib
+import io
 import numbers
 import os
-import secrets
 import urllib.parse
-import zipfile
-import zlib
 
 import numpy
-from numpy.lib import format as npy_format
 
-from minigrad import backends
+from minigrad import archive, backends
 from minigrad.errors import SerializationError
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
 FORMAT_ENTRY = "minigrad:format"
 FORMAT_VERSION = 2
-# Every .npz file starts with a zip local-file header (or, if empty, the end-of-archive record).
-_ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
-_ARRAY_KINDS = "biufc"   # bool, signed and unsigned int, float, complex
 _NO_PAYLOAD = numpy.zeros(0, dtype=numpy.int8)   # stored for the tags that carry no data
 _SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}   # "str": of version 1
-# What zipfile raises for a damaged archive besides BadZipFile. A flipped bit in a header's
-# flags reads as encryption (RuntimeError) or an unknown compression (NotImplementedError,
-# a RuntimeError too).
-_DAMAGED = (zipfile.BadZipFile, EOFError, ValueError, OSError, zlib.error, RuntimeError)
 
 
-def save(obj, path):
-    """Write the nested dict ``obj`` to the file ``path`` as an ``.npz`` archive.
+def save(obj, f):
+    """Write the nested dict ``obj`` to ``f``, a path or a binary file, as an ``.npz`` archive.
 
-    The file is written to a temporary file in the same directory, flushed and
-    synced to disk, then renamed onto ``path`` in one step: ``path`` holds either
-    its old contents or the complete new file, never half of one. If anything
-    fails, the temporary file is removed and the exception propagates.
+    To a path, the archive is written to a temporary file in the same directory,
+    flushed and synced to disk, then renamed onto the path in one step: the path
+    holds either its old contents or the complete new file, never half of one. If
+    anything fails, the temporary file is removed and the exception propagates. An
+    existing file keeps its permissions; a symbolic link is written through (the file
+    it points to is replaced, the link stays). Temporary files that killed saves left
+    in that directory are removed first (only this host's, of processes that are gone).
+    A file object (anything with ``write``) receives the archive as it is written.
 
     Parameters
     ----------
@@ -87,48 +86,40 @@ def save(obj, path):
         Nested dicts with str keys whose leaves are arrays (NumPy, CuPy or any
         registered backend's; saved as host arrays), ints, floats, bools, strs,
         ``None``, flat lists of numbers, or empty dicts.
-    path : str or os.PathLike
+    f : str, os.PathLike or typing.BinaryIO
         The file to write, used exactly as given (no suffix is added).
 
     Raises
     ------
     TypeError
-        If ``obj`` is not a dict, or holds a non-str key or an unsupported value
-        (the message names its key and type).
+        If ``obj`` is not a dict (a module or an optimiser: save its ``state_dict()``),
+        or holds a non-str key or an unsupported value (the message names its key and
+        type).
     ValueError
         If an int does not fit in int64.
     FileNotFoundError, IsADirectoryError
-        If the directory of ``path`` does not exist, or ``path`` is a directory.
+        If the directory of ``f`` does not exist, or ``f`` is a directory.
     """
     if not isinstance(obj, dict):
+        if callable(getattr(obj, "state_dict", None)):
+            raise TypeError(
+                f"save: expected a dict, got a {type(obj).__name__}; minigrad saves state, "
+                "never whole objects: save its state dict, mg.save(model.state_dict(), f), and "
+                "load it into a new one with model.load_state_dict(mg.load(f))"
+            )
         raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
     entries = {}
     _flatten(obj, "", entries)
     # The count, this entry included, lets load notice entries that a damaged directory hides.
     header = numpy.array([FORMAT_VERSION, len(entries) + 1], dtype=numpy.int64)
     entries = {FORMAT_ENTRY: header, **entries}
-    path = os.fsdecode(path)
-    # Checked here, or the error would name the temporary file rather than ``path``.
-    directory, name = os.path.split(path)
-    if not name or os.path.isdir(path):
-        raise IsADirectoryError(f"save: expected a file path, got the directory {path!r}")
-    if not os.path.isdir(directory or os.curdir):
-        raise FileNotFoundError(f"save: the directory {directory!r} to write {name!r} in "
-                                "does not exist")
-    descriptor, temporary = _create_temporary(path)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            _write_archive(file, entries)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        raise
+    if hasattr(f, "write"):
+        archive.write(f, entries)
+    else:
+        archive.replace(os.fsdecode(f), entries)
 
 
-def load(path):
+def load(f):
     """Read a file written by :func:`~minigrad.save` and return its nested dict.
 
     Arrays come back as NumPy arrays, whatever backend they were saved from;
@@ -136,19 +127,26 @@ def load(path):
     :meth:`minigrad.nn.Module.load_state_dict` move them to their parameters'
     backends. Tuples come back as lists.
 
+    Nothing in the file is trusted before it is checked: only the uncompressed ``.npy``
+    entries that :func:`~minigrad.save` writes are read, each entry's declared shape
+    must account for the bytes it holds before its array is allocated (so a load takes
+    the memory of its payload and little more), and each entry's CRC-32 is verified.
+
     Parameters
     ----------
-    path : str or os.PathLike
-        The file to read, used exactly as given.
+    f : str, os.PathLike or typing.BinaryIO
+        The file to read, used exactly as given; a path must name a regular file. A file
+        object is read from its start.
 
     Raises
     ------
     FileNotFoundError
-        If there is no file at ``path``.
+        If there is no file at ``f``.
     minigrad.SerializationError
-        If the file is not an ``.npz`` archive, is truncated or corrupt, was not
-        written by :func:`~minigrad.save`, or holds pickled objects (which are refused
-        before any of them is unpickled). A ``ValueError`` subclass.
+        If ``f`` is not a regular file, or not an ``.npz`` archive, is truncated or
+        corrupt, was not written by :func:`~minigrad.save`, or holds pickled objects
+        (which are refused before any of them is unpickled). The message names the file
+        and the entry. A ``ValueError`` subclass.
 
     Examples
     --------
@@ -158,16 +156,30 @@ def load(path):
     >>> mg.load(path)
     {'model': {'w': array([1., 1.], dtype=float32)}, 'epoch': 4}
     """
-    path = os.fsdecode(path)
-    _check_signature(path)
-    try:
-        archive = numpy.load(path, allow_pickle=False)
-    except _DAMAGED as err:
-        raise SerializationError(f"load: expected a complete .npz archive at {path!r}, got one "
-                                 f"that cannot be opened ({err}); it may be truncated") from err
-    with archive:
-        entries = _read_entries(archive, path)
-    return _unflatten(entries, path)
+    if hasattr(f, "read"):
+        where = repr(getattr(f, "name", f"<{type(f).__name__}>"))
+        if not (hasattr(f, "seekable") and f.seekable()):
+            f = io.BytesIO(f.read())   # the zip directory is at the end: reading needs seeking
+        return _read_file(f, where)
+    path = os.fsdecode(f)
+    with archive.open_regular(path) as file:
+        return _read_file(file, repr(path))
+
+
+def _read_file(file, where):
+    """The nested dict in ``file``, named ``where`` in messages."""
+    entries = archive.read(file, where)
+    if FORMAT_ENTRY not in entries:
+        raise SerializationError(
+            f"load: expected an .npz archive written by mg.save at {where}, got one without a "
+            f"{FORMAT_ENTRY!r} entry (its entries include {list(entries)[:5]}); "
+            "read other .npz files with numpy.load"
+        )
+    count = len(entries)
+    header = entries.pop(FORMAT_ENTRY).tolist()
+    if header != 1:   # version 1 wrote the bare version, without a count to check
+        _check_header(header, count, where)
+    return _unflatten(entries, where)
 
 
 def _flatten(tree, prefix, entries):
@@ -189,7 +201,7 @@ def _encode(value, name):
     """Return the type tag (``""`` for arrays) and the host array that store ``value``."""
     host = _host_array(value)
     if host is not None:
-        if host.dtype.kind not in _ARRAY_KINDS:
+        if host.dtype.kind not in archive.ARRAY_KINDS:
             raise TypeError(f"save: expected an array of numbers or booleans at key {name!r}, "
                             f"got dtype {host.dtype}")
         return "", host
@@ -240,84 +252,18 @@ def _array(value, dtype, name):
                          f"got {value!r} ({err})") from None
 
 
-def _create_temporary(path):
-    """Create a new, uniquely named file next to ``path``; return its descriptor and name.
-
-    Same directory, so :func:`os.replace` is an atomic rename. ``os.open`` with mode
-    0o666 lets the umask set the permissions, as for any new file
-    (:func:`tempfile.mkstemp` would make the saved file private to its owner).
-    """
-    directory, name = os.path.split(path)
-    temporary = os.path.join(directory, f".{name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    return os.open(temporary, flags, 0o666), temporary
-
-
-def _write_archive(file, entries):
-    """Write ``entries`` (name -> host array) to ``file`` in :func:`numpy.savez`'s layout.
-
-    Not ``numpy.savez`` itself: it takes entry names as keyword arguments, so a key
-    called ``file`` or ``allow_pickle`` would collide with its own parameters.
-    """
-    with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for name, array in entries.items():
-            with archive.open(name + ".npy", "w", force_zip64=True) as member:
-                npy_format.write_array(member, array, allow_pickle=False)
-
-
-def _check_signature(path):
-    """Raise :class:`SerializationError` unless ``path`` starts like a zip archive."""
-    with open(path, "rb") as file:
-        start = file.read(4)
-    if start not in _ZIP_SIGNATURES:
-        got = f"a file starting with {start!r}" if start else "an empty file"
-        raise SerializationError(f"load: expected an .npz archive written by mg.save (a zip "
-                                 f"file, starting with b'PK\\x03\\x04') at {path!r}, got {got}")
-
-
-def _read_entries(archive, path):
-    """Return the archive's arrays by entry name, after checking that :func:`save` wrote it."""
-    names = archive.files
-    if FORMAT_ENTRY not in names:
-        raise SerializationError(
-            f"load: expected an .npz archive written by mg.save at {path!r}, got one without a "
-            f"{FORMAT_ENTRY!r} entry (its entries include {names[:5]}); "
-            "read other .npz files with numpy.load"
-        )
-    header = _read_entry(archive, FORMAT_ENTRY, path).tolist()
-    if header != 1:   # version 1 wrote the bare version, without a count to check
-        _check_header(header, len(names), path)
-    return {name: _read_entry(archive, name, path) for name in names if name != FORMAT_ENTRY}
-
-
-def _check_header(header, count, path):
+def _check_header(header, count, where):
     """Raise unless ``header`` is ``[FORMAT_VERSION, count]``: this version, no entry lost."""
     if not (isinstance(header, list) and len(header) == 2 and header[0] == FORMAT_VERSION):
         raise SerializationError(f"load: expected format version {FORMAT_VERSION} or 1 in "
-                                 f"{path!r}, got {header!r} (written by a newer minigrad?)")
+                                 f"{where}, got {header!r} (written by a newer minigrad?)")
     if header[1] != count:
-        raise SerializationError(f"load: expected {header[1]} entries in {path!r}, as its "
+        raise SerializationError(f"load: expected {header[1]} entries in {where}, as its "
                                  f"{FORMAT_ENTRY!r} entry records, got {count}: the archive's "
                                  "directory is corrupt")
 
 
-def _read_entry(archive, name, path):
-    """Read one entry as a plain array; object arrays are refused before any unpickling."""
-    try:
-        array = archive[name]
-    except _DAMAGED as err:
-        raise SerializationError(
-            f"load: expected entry {name!r} of {path!r} to be a plain array of numbers, got one "
-            f"that cannot be read safely ({err}); mg.save never pickles and mg.load never "
-            "unpickles, so the file is truncated, corrupt or was not written by mg.save"
-        ) from err
-    if not isinstance(array, numpy.ndarray):   # a zip member that is not a .npy file
-        raise SerializationError(f"load: expected entry {name!r} of {path!r} to be a .npy "
-                                 f"array, got a {type(array).__name__} member")
-    return array
-
-
-def _unflatten(entries, path):
+def _unflatten(entries, where):
     """Rebuild the nested dict from entry names (see the module docstring)."""
     tree = {}
     for name, array in entries.items():
@@ -329,13 +275,13 @@ def _unflatten(entries, path):
             if not isinstance(node, dict):
                 break
         if not isinstance(node, dict) or leaf in node:
-            raise SerializationError(f"load: entry {name!r} of {path!r} clashes with another "
+            raise SerializationError(f"load: entry {name!r} of {where} clashes with another "
                                      "entry (expected each path of keys once)")
-        node[leaf] = _decode(tag, array, name, path)
+        node[leaf] = _decode(tag, array, name, where)
     return tree
 
 
-def _decode(tag, array, name, path):
+def _decode(tag, array, name, where):
     """Return the value that the entry ``name`` stores, going by its type tag."""
     try:
         if tag == "":
@@ -349,8 +295,8 @@ def _decode(tag, array, name, path):
         if tag in ("none", "dict"):
             return None if tag == "none" else {}
     except (TypeError, ValueError) as err:
-        raise SerializationError(f"load: entry {name!r} of {path!r} does not hold a {tag} "
+        raise SerializationError(f"load: entry {name!r} of {where} does not hold a {tag} "
                                  f"({err})") from err
-    raise SerializationError(f"load: expected entry {name!r} of {path!r} to have a known type tag "
+    raise SerializationError(f"load: expected entry {name!r} of {where} to have a known type tag "
                              f"{sorted(_SCALAR_TYPES) + ['dict', 'list', 'none']} and shape, "
                              f"got tag {tag!r} on an array of shape {array.shape}")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import nn, serialization
+from minigrad import archive, nn, serialization
 
 
 def assert_same_tree(loaded, expected):
@@ -140,14 +140,14 @@ def test_an_interrupted_save_keeps_the_old_file_and_leaves_no_temporary(
     path = tmp_path / "c.npz"
     mg.save({"version": 1}, path)
     old_bytes = path.read_bytes()
-    write_array = serialization.npy_format.write_array
+    write_array = archive.npy_format.write_array
 
     def write_then_fail(member, array, **options):
         write_array(member, array, **options)      # the first entry is written in full...
         member.write(b"half an entry")
         raise interruption                          # ...then the writer dies midway
 
-    monkeypatch.setattr(serialization.npy_format, "write_array", write_then_fail)
+    monkeypatch.setattr(archive.npy_format, "write_array", write_then_fail)
     with pytest.raises(type(interruption)):
         mg.save({"version": 2, "weights": np.ones(1000)}, path)
     assert path.read_bytes() == old_bytes
