@@ -34,6 +34,16 @@ def refused(path, *words):
     return str(info.value)
 
 
+def traced_peak(action):
+    """The peak of traced memory while ``action()`` runs, in bytes."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def header_of(data, text):
     """Where ``text`` stands in the (only) .npy header that holds it."""
     position = data.index(text.encode())
@@ -93,13 +103,7 @@ def test_a_changed_header_that_breaks_the_checksum_is_refused(tmp_path):
 
 def test_a_huge_declared_shape_is_refused_before_anything_is_allocated(tmp_path):
     path = forged(tmp_path, b"(64,)", b"(1099511627776,)")
-    tracemalloc.start()
-    try:
-        refused(path, "declares shape (1099511627776,)")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2**20
+    assert traced_peak(lambda: refused(path, "declares shape (1099511627776,)")) < 2**20
 
 
 @pytest.mark.parametrize("before, after", [
@@ -114,13 +118,7 @@ def test_sizes_the_directory_declares_beyond_the_file_are_refused_unread(tmp_pat
     directory = data.index(b"PK\x01\x02", data.index(b"w.npy") + 1)
     data[directory + 20:directory + 28] = (2**28).to_bytes(4, "little") * 2   # 256 MiB each
     path.write_bytes(data)
-    tracemalloc.start()
-    try:
-        refused(path, "more than the file's")
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2**20
+    assert traced_peak(lambda: refused(path, "more than the file's")) < 2**20
 
 
 def test_only_the_uncompressed_npy_entries_save_writes_are_accepted(tmp_path):
@@ -138,15 +136,9 @@ def test_the_payload_of_a_load_is_allocated_once():
     weights = np.ones(2**20)   # 8 MiB
     buffer = io.BytesIO()
     mg.save({"w": weights}, buffer)
-    buffer.seek(0)
-    tracemalloc.start()
-    try:
-        loaded = mg.load(buffer)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    loaded = {}
+    assert traced_peak(lambda: loaded.update(mg.load(buffer))) < weights.nbytes + 2**20
     np.testing.assert_array_equal(loaded["w"], weights)
-    assert peak < weights.nbytes + 2**20
 
 
 def test_random_damage_loads_the_saved_values_or_is_a_serialization_error(tmp_path):
