@@ -1,7 +1,9 @@
-"""Smoke tests of examples/char_lstm.py: tiny runs, their files, resume and bad input."""
+"""Smoke tests of examples/char_lstm.py: tiny runs, their files, resume, bad input, and runs
+on two MPI ranks (mpiexec), which must match one process."""
 
 import shutil
 import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,6 +138,19 @@ def test_two_ranks_train_as_one_process_and_resume_on_any_number(char_lstm, tmp_
     assert_close_run(whole, final_checkpoint(char_lstm, base + [
         "--steps", "10", "--out", str(tmp_path / "d"),
         "--resume", str(tmp_path / "d" / "checkpoint.npz")]))
+
+
+def test_ctrl_c_on_one_rank_stops_every_rank_at_the_same_step(char_lstm, tmp_path, run_mpi):
+    base = TINY + ["--text", str(write_text(tmp_path, 160))]
+    whole = final_checkpoint(char_lstm, base + ["--steps", "6", "--out", str(tmp_path / "a")])
+    script = Path(__file__).with_name("mpi_char_lstm_ctrl_c.py")
+    job = run_mpi(script, *base, "--steps", "6", "--out", tmp_path / "b")
+    assert job.returncode == 130, job.stderr
+    assert job.stdout.count("interrupted at step 4") == 1
+    assert mg.load(tmp_path / "b" / "checkpoint.npz")["step"] == 4
+    assert_close_run(whole, final_checkpoint(char_lstm, base + [
+        "--steps", "6", "--out", str(tmp_path / "b"),
+        "--resume", str(tmp_path / "b" / "checkpoint.npz")]))
 
 
 def test_a_batch_that_the_ranks_cannot_share_is_refused(char_lstm, tmp_path, run_mpi):
