@@ -37,10 +37,13 @@ The registry
 :func:`get` returns a backend by name, :func:`available` lists those usable on
 this machine, :func:`register` plugs in a new one without touching the engine,
 and :func:`set_default_backend` / :func:`default_backend` choose where factories
-put new tensors (``"numpy"`` unless changed).
+put new tensors (``"numpy"`` unless changed). That choice is per thread, as grad mode
+is: each thread starts with ``"numpy"``, and changing it in one thread leaves the
+others alone.
 """
 
 import contextlib
+import threading
 
 from .base import Backend, BackendUnavailableError, KernelSource
 from .cupy_backend import CuPyBackend
@@ -70,7 +73,17 @@ _builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}
 # backend asked whether it owns an array (see of()).
 _instances = {"numpy": NumPyBackend()}
 _errors = {}
-_state = {"default": "numpy", "seed": None}
+_state = {"seed": None}
+
+
+class _ThreadDefault(threading.local):
+    """The default backend's name: each thread has its own, and starts with NumPy."""
+
+    def __init__(self):
+        self.name = "numpy"
+
+
+_default = _ThreadDefault()
 
 
 def get(name):
@@ -218,13 +231,14 @@ def get_default():
     -------
     Backend
     """
-    return get(_state["default"])
+    return get(_default.name)
 
 
 def set_default_backend(name):
-    """Make ``name`` the backend of tensors created without ``backend=``.
+    """Make ``name`` the backend of tensors this thread creates without ``backend=``.
 
-    Also available as ``mg.set_default_backend``.
+    Also available as ``mg.set_default_backend``. Other threads keep their own default
+    (``"numpy"`` until they change it).
 
     Parameters
     ----------
@@ -236,7 +250,7 @@ def set_default_backend(name):
         As :func:`get`, when ``name`` is unknown or cannot run here; the default
         is then unchanged.
     """
-    _state["default"] = get(name).name
+    _default.name = get(name).name
 
 
 @contextlib.contextmanager
@@ -266,9 +280,9 @@ def default_backend(name):
     ...     mg.zeros(2).backend
     'numpy'
     """
-    previous = _state["default"]
+    previous = _default.name
     set_default_backend(name)
     try:
         yield get(name)
     finally:
-        _state["default"] = previous
+        _default.name = previous

@@ -19,7 +19,7 @@ import heapq
 import itertools
 
 from minigrad.errors import GraphFreedError
-from minigrad.grad_mode import mode, set_grad_enabled
+from minigrad.grad_mode import recording, set_grad_enabled
 from minigrad.ops._broadcast import unbroadcast
 from minigrad.tensor import Tensor
 
@@ -240,7 +240,7 @@ def local_vjp(reference, node, output_grads):
     """
     # A recorded pass (grad mode is then on) differentiates the recomputation too; a
     # first-order one walks it on raw arrays, as the outer walk does.
-    create_graph = mode.enabled
+    create_graph = recording()
     # An input passed twice must get two partial derivatives, so repeats are aliased.
     seen = set()
     inputs = []

@@ -26,7 +26,7 @@ cycles and is freed by reference counting alone.
 
 import reprlib
 
-from .grad_mode import mode
+from .grad_mode import recording
 from .tensor import Tensor, _operand
 
 
@@ -95,7 +95,7 @@ class Function:
             raise _op_error(cls, inputs, params, err) from err
         if type(out) is not backend.array_type and type(out) is not tuple:
             out = backend.xp.asarray(out)  # a NumPy scalar, NumPy's form of a 0-d result
-        if not mode.enabled or True not in needs:
+        if not recording() or True not in needs:
             if type(out) is tuple:
                 return tuple([Tensor(y, backend) for y in out])
             return Tensor(out, backend)
@@ -124,7 +124,7 @@ class Function:
         the pass is recorded, so that the rule's arithmetic is recorded as well.
         Constants stay Python numbers.
         """
-        return self.inputs if mode.enabled else self.arrays
+        return self.inputs if recording() else self.arrays
 
     def output(self):
         """The output this node computed, for ops that reuse it in backward (``exp``, ``tanh``...).
@@ -133,13 +133,13 @@ class Function:
         it comes wrapped as a Tensor with this node as creator, so that a second
         derivative flows back through it.
         """
-        if mode.enabled:
+        if recording():
             return Tensor(self.saved, self.backend, True, self)
         return self.saved
 
     def constant(self, array):
         """``array`` (a mask, a count) as a value that carries no gradient."""
-        return Tensor(array, self.backend) if mode.enabled else array
+        return Tensor(array, self.backend) if recording() else array
 
     def call(self, primitive, *args, **params):
         """Run ``primitive`` on ``args`` inside a backward rule (``IndexAdd`` for ``GetItem``...).
@@ -149,7 +149,7 @@ class Function:
         the pass is recorded it is applied like any op, so that its own backward gives
         the second derivative.
         """
-        if mode.enabled:
+        if recording():
             return primitive.apply(*args, **params)
         if primitive.numbers_as_arrays:
             args = list(args)

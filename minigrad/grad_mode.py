@@ -1,32 +1,31 @@
 """Grad mode: whether operations are recorded on the tape.
 
-A single switch, read by :meth:`~minigrad.function.Function.apply` on every op;
-``no_grad`` turns it off for inference and for the first-order backward pass itself.
+A switch read by :meth:`~minigrad.function.Function.apply` on every op; ``no_grad``
+turns it off for inference and for the first-order backward pass itself. Each thread
+has its own, as in PyTorch: a thread inside ``no_grad``, or running a backward pass,
+changes nothing for the others, and every new thread starts with recording on.
 """
 
+import contextvars
 import functools
 import inspect
 
-
-class _GradMode:
-    __slots__ = ("enabled",)
-
-    def __init__(self):
-        self.enabled = True
-
-
-mode = _GradMode()
+# A context variable: each thread (and each asyncio task) sees its own value, and a new
+# thread starts from the default. Reading one costs a few nanoseconds more than reading
+# an attribute, where a threading.local costs thirty: it is read on every op.
+_recording = contextvars.ContextVar("minigrad_grad_mode", default=True)
+recording = _recording.get   # bound once: the engine calls it on every op
 
 
 def is_grad_enabled():
-    """Return whether new operations are currently recorded for backward.
+    """Return whether new operations are currently recorded for backward, in this thread.
 
     Returns
     -------
     bool
         ``False`` inside :class:`no_grad` (and during a first-order backward pass).
     """
-    return mode.enabled
+    return recording()
 
 
 class _GradModeBlock:
@@ -41,11 +40,11 @@ class _GradModeBlock:
         self._previous = []
 
     def __enter__(self):
-        self._previous.append(mode.enabled)
-        mode.enabled = self.enabled
+        self._previous.append(recording())
+        _recording.set(self.enabled)
 
     def __exit__(self, *exc_info):
-        mode.enabled = self._previous.pop()
+        _recording.set(self._previous.pop())
 
     def __call__(self, function):
         if inspect.isgeneratorfunction(function):
@@ -97,18 +96,18 @@ class set_grad_enabled(_GradModeBlock):
                 f"set_grad_enabled: expected a bool, got {enabled!r} ({type(enabled).__name__})"
             )
         super().__init__(enabled)
-        self._before_call = mode.enabled
-        mode.enabled = enabled
+        self._before_call = recording()
+        _recording.set(enabled)
 
     def __enter__(self):
         # The call has switched the mode already: the block ends in the mode from before it.
         self._previous.append(self._before_call)
-        mode.enabled = self.enabled
+        _recording.set(self.enabled)
 
     def __call__(self, function):
         # As a decorator, the call that made this object must not switch the mode of the
         # code around it.
-        mode.enabled = self._before_call
+        _recording.set(self._before_call)
         return super().__call__(function)
 
 

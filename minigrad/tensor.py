@@ -10,7 +10,7 @@ import weakref
 
 from minigrad import backends
 from minigrad import dtypes as _dtypes
-from minigrad.grad_mode import mode
+from minigrad.grad_mode import recording
 
 
 class Tensor:
@@ -419,7 +419,7 @@ class Tensor:
         if self._node is not None:
             raise RuntimeError(f"{symbol}: expected a leaf tensor, got one computed by a "
                                f"recorded op; {recorded}")
-        if mode.enabled and (self._requires_grad
+        if recording() and (self._requires_grad
                              or isinstance(other, Tensor) and other._requires_grad):
             raise RuntimeError(
                 f"{symbol}: expected no tensor that requires grad while grad mode is on; "

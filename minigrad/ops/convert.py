@@ -1,7 +1,7 @@
 r"""Conversions that keep values: a change of dtype, a move to another backend."""
 
 from minigrad.function import Function
-from minigrad.grad_mode import mode
+from minigrad.grad_mode import recording
 
 
 class Cast(Function):
@@ -27,7 +27,7 @@ class ToBackend(Function):
         return target.from_host(self.backend.to_host(x))
 
     def backward(self, gy):
-        if mode.enabled:  # recorded: the move back is an op like any other
+        if recording():  # recorded: the move back is an op like any other
             return to_backend(gy, self.backend)
         return self.backend.from_host(self.target.to_host(gy))
 

@@ -9,7 +9,7 @@ import math
 
 from minigrad.backends import KernelSource
 from minigrad.function import Function
-from minigrad.grad_mode import mode
+from minigrad.grad_mode import recording
 from minigrad.ops.shape import Where
 
 # On a GPU every NumPy-style pass over an array is a kernel launch, so the nonlinearities
@@ -200,7 +200,7 @@ class Tanh(Function):
 
     def backward(self, gy):
         y = self.output()
-        if self.backend.compiles_kernels and not mode.enabled:  # raw arrays: one kernel
+        if self.backend.compiles_kernels and not recording():  # raw arrays: one kernel
             return self.backend.kernel(TANH_GRAD)(y, gy)
         return gy - gy * y * y  # gy (1 - y^2) without a Python scalar, which NumPy adds slowly
 
@@ -221,7 +221,7 @@ class Sigmoid(Function):
 
     def backward(self, gy):
         y = self.output()
-        if self.backend.compiles_kernels and not mode.enabled:
+        if self.backend.compiles_kernels and not recording():
             return self.backend.kernel(SIGMOID_GRAD)(y, gy)
         return gy * (y - y * y)
 

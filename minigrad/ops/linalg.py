@@ -1,7 +1,7 @@
 r"""Matrix multiplication."""
 
 from minigrad.function import Function
-from minigrad.grad_mode import mode
+from minigrad.grad_mode import recording
 
 
 def _swap_last(t):
@@ -65,7 +65,7 @@ def weight_gradient(node, index, gy, x):
     contributions of many time steps with few large products (see
     :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
     """
-    if not mode.enabled and node.inputs[index]._node is None:
+    if not recording() and node.inputs[index]._node is None:
         return autograd.Deferred(gy, x)
     return gy.T @ x
 
@@ -77,7 +77,7 @@ def bias_gradient(node, index, gy):
     is left as a factor in a first-order pass, as :func:`weight_gradient` does.
     """
     b = node.inputs[index]
-    if not mode.enabled and b._node is None and b.ndim == 1:
+    if not recording() and b._node is None and b.ndim == 1:
         return autograd.Deferred(gy)
     return gy
 

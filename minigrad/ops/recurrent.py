@@ -22,7 +22,7 @@ everywhere else; the tests check that both paths agree.
 from minigrad import autograd
 from minigrad.backends import KernelSource
 from minigrad.function import Function
-from minigrad.grad_mode import mode
+from minigrad.grad_mode import recording
 
 from .elementwise import SIGMOID_DEVICE_FUNCTION
 from .linalg import bias_gradient, weight_gradient
@@ -178,7 +178,7 @@ class FusedLSTMCell(Function):
         return o * tanh_c, c_new
 
     def backward(self, gh, gc):
-        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+        if recording():  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(lstm_cell_reference, self, (gh, gc))
         input_gates, hidden_gates, c = self.arrays
         grad, gc_prev = self.gate_gradients(gh, gc, c, (input_gates, hidden_gates))
@@ -273,7 +273,7 @@ class LSTMStep(FusedLSTMCell):
         return self.update(xp, input_gates, c)
 
     def backward(self, gh, gc):
-        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+        if recording():  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(lstm_step_reference, self, (gh, gc))
         x, h, c, weight_ih, weight_hh = self.arrays[:5]
         grad, gc_prev = self.gate_gradients(gh, gc, c, self.saved)
@@ -315,7 +315,7 @@ class FusedGRUCell(Function):
         return h_new
 
     def backward(self, gh):
-        if mode.enabled:  # create_graph: a differentiable backward, from the reference
+        if recording():  # create_graph: a differentiable backward, from the reference
             return autograd.local_vjp(gru_cell_reference, self, (gh,))
         xp = self.backend.xp
         input_gates, hidden_gates, h = self.operands()
