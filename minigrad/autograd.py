@@ -241,6 +241,7 @@ def local_vjp(reference, node, output_grads):
     # A recorded pass (grad mode is then on) differentiates the recomputation too; a
     # first-order one walks it on raw arrays, as the outer walk does.
     create_graph = recording()
+    node.check_inputs_unchanged()   # the recomputation reads the inputs' current values
     # An input passed twice must get two partial derivatives, so repeats are aliased.
     seen = set()
     inputs = []

@@ -124,7 +124,29 @@ class Function:
         the pass is recorded, so that the rule's arithmetic is recorded as well.
         Constants stay Python numbers.
         """
-        return self.inputs if recording() else self.arrays
+        if recording():
+            self.check_inputs_unchanged()
+            return self.inputs
+        return self.arrays
+
+    def check_inputs_unchanged(self):
+        """Raise if an input Tensor was given a new array after this node recorded it.
+
+        A first-order rule computes with the arrays the node kept, whatever happened
+        to the tensors since (an optimiser step gives a parameter a new array; it never
+        writes into the old one). A recorded rule, and a recomputation, use the input
+        Tensors themselves: after such a change they would mix the new values with the
+        old, so they refuse.
+        """
+        for i, (t, array) in enumerate(zip(self.inputs, self.arrays)):
+            if isinstance(t, Tensor) and t._data is not array:
+                raise RuntimeError(
+                    f"backward of {type(self).__name__}: its input {i}, a tensor of shape "
+                    f"{t.shape}, was given new values after the forward pass used it (an "
+                    "optimiser step or an in-place update); a recorded backward "
+                    "(create_graph=True) or a recomputation would mix old and new values: run "
+                    "the forward pass again after updating"
+                )
 
     def output(self):
         """The output this node computed, for ops that reuse it in backward (``exp``, ``tanh``...).

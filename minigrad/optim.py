@@ -2,8 +2,10 @@ r"""Optimisers: turn the gradients in ``.grad`` into parameter updates.
 
 An optimiser holds a list of parameters (leaf tensors that require grad) and,
 per parameter, a small *state* (momentum buffers, moment estimates). Each
-:meth:`~Optimizer.step` reads ``p.grad`` and rewrites ``p.data`` in place, so a
-parameter stays the same object that the model and the tape know. The update
+:meth:`~Optimizer.step` reads ``p.grad`` and gives ``p`` a new array: a parameter
+stays the same object that the model and the tape know, and an array that the tape
+saved for a backward rule keeps its values, so a backward pass run after a step
+still differentiates what the forward pass computed. The update
 rules are PyTorch's, step for step, so training runs agree with
 ``torch.optim`` to rounding.
 
@@ -165,7 +167,7 @@ class Optimizer(abc.ABC):
 
     @abc.abstractmethod
     def _update(self, param, grad, state):
-        """Update ``param.data`` in place from the gradient array ``grad``."""
+        """Give ``param`` its updated array, computed from the gradient array ``grad``."""
 
     def __repr__(self):
         names = self.hyperparameter_names
@@ -234,7 +236,7 @@ class SGD(Optimizer):
                 buffer *= self.momentum
                 buffer += grad
             grad = buffer
-        param.data -= self.lr * grad
+        _assign(param, param.data - self.lr * grad)
 
 
 class Adam(Optimizer):
@@ -316,7 +318,7 @@ class Adam(Optimizer):
         # Bias corrections are Python floats, so float32 parameters stay float32.
         step_size = self.lr / (1.0 - beta1 ** state["step"])
         denom = xp.sqrt(exp_avg_sq) / math.sqrt(1.0 - beta2 ** state["step"]) + self.eps
-        param.data -= step_size * exp_avg / denom
+        _assign(param, param.data - step_size * exp_avg / denom)
 
 
 def _collect_params(params, owner):
@@ -395,3 +397,12 @@ def _expect_keys(owner, what, mapping, expected):
     if missing or unexpected:
         raise ValueError(f"{owner}: {what} has missing keys {missing} and unexpected keys "
                          f"{unexpected}; expected the keys {list(expected)}")
+
+
+def _assign(param, array):
+    """Give ``param`` the new array ``array``, never writing into its old one.
+
+    The tape may hold the old array for a backward rule. (NumPy hands back a 0-d result
+    as a scalar, which ``asarray`` turns into the array it was.)
+    """
+    param.data = backends.get(param.backend).xp.asarray(array)

@@ -63,6 +63,8 @@ class Tensor:
         """The raw array of this tensor's backend.
 
         Assigning an array replaces it; assigning a Tensor takes its array and its backend.
+        Writing into the array itself (``t.data[0] = 1``) changes what the tape may have
+        saved for a backward rule; replacing it, as optimisers do, never does.
         """
         return self._data
 
