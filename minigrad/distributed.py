@@ -26,6 +26,7 @@ array([4, 5, 6, 7])
 
 import os
 import sys
+import time
 
 import numpy
 
@@ -79,6 +80,10 @@ def _aborting_hook(previous):
     def hook(kind, value, traceback):
         previous(kind, value, traceback)
         sys.stderr.flush()
+        # The launcher relays each rank's output through a pipe of its own; Abort ends every
+        # process at once, often before the traceback has crossed it. A moment's wait lets
+        # the user see why the job ended.
+        time.sleep(0.5)
         _state["comm"].Abort(1)
     return hook
 

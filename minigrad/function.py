@@ -91,7 +91,7 @@ class Function:
                 out = fn.forward(backend.xp, arrays[0], arrays[1])
             else:
                 out = fn.forward(backend.xp, arrays[0])
-        except (ValueError, TypeError, IndexError) as err:
+        except (ValueError, TypeError, IndexError, OverflowError) as err:
             raise _op_error(cls, inputs, params, err) from err
         if type(out) is not backend.array_type and type(out) is not tuple:
             out = backend.xp.asarray(out)  # a NumPy scalar, NumPy's form of a 0-d result

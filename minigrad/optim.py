@@ -74,6 +74,7 @@ class Optimizer(abc.ABC):
     hyperparameter_names = ()
     state_arrays = ()     # per-parameter state entries that are arrays shaped like the parameter
     state_counters = ()   # per-parameter state entries that are non-negative ints
+    non_negative_state = ()   # state arrays that no step can make negative (second moments)
 
     def __init__(self, params, hyperparameters):
         self.params = _collect_params(params, type(self).__name__)
@@ -158,7 +159,8 @@ class Optimizer(abc.ABC):
             for key in self.state_counters:
                 entry[key] = _counter(owner, f"state[{position!r}][{key!r}]", saved[key])
             for key in self.state_arrays:
-                entry[key] = _array_for(owner, f"state[{position!r}][{key!r}]", saved[key], param)
+                entry[key] = _array_for(owner, f"state[{position!r}][{key!r}]", saved[key], param,
+                                        non_negative=key in self.non_negative_state)
         return state
 
     @abc.abstractmethod
@@ -283,6 +285,7 @@ class Adam(Optimizer):
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     state_counters = ("step",)
     state_arrays = ("exp_avg", "exp_avg_sq")
+    non_negative_state = ("exp_avg_sq",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
@@ -338,10 +341,12 @@ def _collect_params(params, owner):
         if not isinstance(param, Tensor):
             raise TypeError(f"{owner}: expected parameter {index} to be a Tensor, "
                             f"got {type(param).__name__}")
-        if not (param.requires_grad and param.is_leaf):
-            raise ValueError(f"{owner}: expected parameter {index} to be a leaf tensor that "
-                             f"requires grad, got one with requires_grad={param.requires_grad}, "
-                             f"is_leaf={param.is_leaf}")
+        # A frozen parameter (requires_grad=False) is kept, as in PyTorch: it never has a
+        # gradient, so step() skips it until it is unfrozen.
+        if not param.is_leaf:
+            raise ValueError(f"{owner}: expected parameter {index} to be a leaf tensor (a "
+                             "model's parameter), got one computed by a recorded op; pass "
+                             "the leaf it came from, or t.detach().requires_grad_()")
         if id(param) in seen:
             raise ValueError(f"{owner}: parameter {index} appears more than once; "
                              "expected each parameter once")
@@ -350,7 +355,12 @@ def _collect_params(params, owner):
 
 
 def _real(owner, name, value, high=math.inf):
-    """Return ``value`` as a Python float after checking ``0 <= value < high``."""
+    """Return ``value`` as a Python float after checking ``0 <= value < high``.
+
+    A one-element Tensor is taken for its value, as PyTorch takes a tensor ``lr``.
+    """
+    if isinstance(value, Tensor) and value.data.size == 1:
+        value = value.item()
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner}: expected {name} to be a real number, "
                         f"got {type(value).__name__}")
@@ -370,14 +380,26 @@ def _counter(owner, where, value):
     return int(value)
 
 
-def _array_for(owner, where, array, param):
-    """Return a copy of ``array`` on ``param``'s backend and dtype, after checking its shape."""
+def _array_for(owner, where, array, param, non_negative=False):
+    """Return a copy of ``array`` on ``param``'s backend and dtype, after checking it.
+
+    Its shape must be the parameter's, and its values finite (and ``>= 0`` where a step
+    could never make them negative): a damaged state would otherwise turn every later
+    update into NaN.
+    """
     source = backends.of(array)
     if source is None:
         raise TypeError(f"{owner}: expected {where} to be an array, got {type(array).__name__}")
     if array.shape != param.shape:
         raise ValueError(f"{owner}: expected {where} to have its parameter's shape "
                          f"{param.shape}, got {array.shape}")
+    host = source.to_host(array)
+    # abs(x) < inf is False for NaN and the infinities alike.
+    if host.dtype.kind not in "iuf" or not (abs(host) < math.inf).all() or (
+            non_negative and (host < 0).any()):
+        expected = "finite numbers >= 0" if non_negative else "finite numbers"
+        raise ValueError(f"{owner}: expected {where} to hold {expected}, got dtype {host.dtype} "
+                         f"with values from {host.min(initial=0)} to {host.max(initial=0)}")
     target = backends.get(param.backend)
     if source is not target:
         array = target.from_host(source.to_host(array))

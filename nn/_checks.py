@@ -49,6 +49,13 @@ def positive_int(owner, name, value):
     return int(value)
 
 
+def non_negative_int(owner, name, value):
+    """Return ``value`` as an int if it is an integer ``>= 0``, else raise naming the argument."""
+    if not is_number(numbers.Integral, value) or value < 0:
+        raise ValueError(f"{owner}: expected {name} to be an int >= 0, got {value!r}")
+    return int(value)
+
+
 def probability(owner, name, value):
     """Return ``value`` as a float if it is a real number in ``[0, 1]``."""
     if not is_number(numbers.Real, value) or not 0 <= value <= 1:

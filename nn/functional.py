@@ -196,10 +196,14 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
 
     .. math::
         \ell_n = -y_n \log\sigma(x_n) - (1 - y_n)\log(1 - \sigma(x_n))
-               = \operatorname{softplus}(x_n) - x_n y_n
+               = y_n \operatorname{softplus}(-x_n) + (1 - y_n) \operatorname{softplus}(x_n)
 
     The right-hand form never takes the log of a probability that has rounded to 0,
-    so it stays finite for logits of any size.
+    so it stays finite for finite logits of any size. It is one node
+    (:class:`~minigrad.ops.elementwise.SigmoidCrossEntropy`), whose gradient
+    :math:`\sigma(x_n) - y_n` is finite for infinite logits too: 0 where the logit is
+    infinite on its target's side, as in PyTorch, and the loss there is 0 (PyTorch's is
+    NaN).
 
     Parameters
     ----------
@@ -229,7 +233,7 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     check.floating("binary_cross_entropy_with_logits", "logits", logits)
     check.floating("binary_cross_entropy_with_logits", "targets", targets)
     _same_shape("binary_cross_entropy_with_logits", logits, targets)
-    return _reduce(softplus(logits) - logits * targets, reduction)
+    return _reduce(mg.ops.sigmoid_cross_entropy(logits, targets), reduction)
 
 
 def _class_indices(targets, logits, ignore_index):

@@ -44,8 +44,9 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=mg.float32, backend=None):
         super().__init__()
-        self.in_features = check.positive_int("Linear", "in_features", in_features)
-        self.out_features = check.positive_int("Linear", "out_features", out_features)
+        # Zero features are allowed, as in PyTorch: the layer is then empty or gives zeros.
+        self.in_features = check.non_negative_int("Linear", "in_features", in_features)
+        self.out_features = check.non_negative_int("Linear", "out_features", out_features)
         bias = check.boolean("Linear", "bias", bias)
         check.floating_dtype("Linear", dtype)
         self.weight = Parameter(mg.zeros(out_features, in_features, dtype=dtype, backend=backend))
@@ -55,7 +56,8 @@ class Linear(Module):
 
     def reset_parameters(self):
         r"""Draw the weight and bias from :math:`\mathcal{U}(\pm 1/\sqrt{\text{in\_features}})`."""
-        bound = 1.0 / math.sqrt(self.in_features)
+        # Without inputs there is no fan-in to scale by: PyTorch then starts the bias at 0.
+        bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
         for parameter in self.parameters():
             init.uniform_(parameter, -bound, bound)
 
@@ -99,8 +101,10 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, *, dtype=mg.float32, backend=None):
         super().__init__()
-        self.num_embeddings = check.positive_int("Embedding", "num_embeddings", num_embeddings)
-        self.embedding_dim = check.positive_int("Embedding", "embedding_dim", embedding_dim)
+        # An empty table is allowed, as in PyTorch (it can look nothing up).
+        self.num_embeddings = check.non_negative_int("Embedding", "num_embeddings",
+                                                     num_embeddings)
+        self.embedding_dim = check.non_negative_int("Embedding", "embedding_dim", embedding_dim)
         check.floating_dtype("Embedding", dtype)
         self.weight = Parameter(
             mg.zeros(num_embeddings, embedding_dim, dtype=dtype, backend=backend)

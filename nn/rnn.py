@@ -229,7 +229,7 @@ class RNNBase(Module):
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
-        output = layer_output.reshape(steps, batch, -1)
+        output = layer_output.reshape(steps, batch, layer_output.shape[-1])
         if not batched:
             output = output.reshape(steps, -1)
         elif self.batch_first:
@@ -254,10 +254,10 @@ class RNNBase(Module):
             x = x.reshape(x.shape[0], 1, self.input_size)
         elif self.batch_first:
             x = x.transpose(1, 0, 2)
-        if x.shape[0] == 0 or x.shape[1] == 0:
+        if x.shape[0] == 0:  # a batch of no sequences is fine, as in PyTorch
             raise ValueError(
-                f"{owner}: expected at least one time step and one sequence, got input "
-                f"shape {x.shape} as (T, B, I)"
+                f"{owner}: expected at least one time step, got input shape {x.shape} "
+                "as (T, B, I)"
             )
         return x, batched
 

@@ -1,5 +1,7 @@
 r"""Helpers around training: gradient clipping, and converting PyTorch GRU weights."""
 
+import math
+
 import minigrad as mg
 
 from . import _checks as check
@@ -7,7 +9,7 @@ from . import _checks as check
 __all__ = ["clip_grad_norm_", "minigrad_gru_to_torch", "torch_gru_to_minigrad"]
 
 
-def clip_grad_norm_(parameters, max_norm):
+def clip_grad_norm_(parameters, max_norm, error_if_nonfinite=False):
     r"""Scale the gradients so that their joint L2 norm is at most ``max_norm``.
 
     With :math:`\|g\| = \sqrt{\sum_p \sum_j g_{p,j}^2}` over every parameter's gradient,
@@ -22,6 +24,9 @@ def clip_grad_norm_(parameters, max_norm):
         Those without a gradient are skipped.
     max_norm : float
         The largest norm allowed.
+    error_if_nonfinite : bool
+        Raise instead of scaling when the total norm is NaN or infinite (the gradients
+        are then left as they are), as PyTorch's flag of that name does.
 
     Returns
     -------
@@ -34,6 +39,8 @@ def clip_grad_norm_(parameters, max_norm):
         If a parameter is not a Tensor.
     ValueError
         If ``max_norm`` is not a real number ``>= 0``.
+    RuntimeError
+        With ``error_if_nonfinite=True``, if the total norm is NaN or infinite.
 
     Examples
     --------
@@ -52,8 +59,16 @@ def clip_grad_norm_(parameters, max_norm):
     with_grad = [p for p in parameters if p.grad is not None]
     if not with_grad:
         return mg.tensor(0.0)
+    error_if_nonfinite = check.boolean("clip_grad_norm_", "error_if_nonfinite",
+                                       error_if_nonfinite)
     with mg.no_grad():
         total = sum((p.grad * p.grad).sum() for p in with_grad).sqrt()
+        if error_if_nonfinite and not math.isfinite(total.item()):
+            raise RuntimeError(
+                f"clip_grad_norm_: the total norm of the gradients is {total.item()}, so they "
+                "cannot be scaled to max_norm; pass error_if_nonfinite=False to scale anyway "
+                "(they become NaN), or find where they diverge (a smaller learning rate?)"
+            )
         # The factor stays a tensor (clipped at 1 rather than compared with max_norm), so
         # no value has to travel from the device to the host.
         scale = (max_norm / (total + 1e-6)).clip(max=1.0)

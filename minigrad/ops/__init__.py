@@ -16,7 +16,8 @@ from minigrad.tensor import Tensor, _operand
 from ._checks import _tensor
 from .convert import Cast, to_backend
 from .elementwise import (
-    Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, Sqrt, Sub, Tanh,
+    Abs, Add, Clip, Div, Exp, Log, Mul, Neg, Pow, Relu, Sigmoid, SigmoidCrossEntropy, Sqrt, Sub,
+    Tanh,
 )
 from .linalg import Linear, MatMul
 from .recurrent import FusedGRUCell, FusedLSTMCell, LSTMStep
@@ -26,6 +27,8 @@ from .shaping import broadcast_to, concat, getitem, reshape, split, stack, trans
 
 add, sub, mul, div, pow = Add.apply, Sub.apply, Mul.apply, Div.apply, Pow.apply
 neg = Neg.apply
+# The elementwise loss of nn.functional.binary_cross_entropy_with_logits, which checks it.
+sigmoid_cross_entropy = SigmoidCrossEntropy.apply
 
 
 def _elementwise(primitive, name):
@@ -56,7 +59,8 @@ __all__ = [
     "lstm_cell",
     "logsumexp", "matmul", "max", "mean",
     "min",
-    "mul", "neg", "pow", "relu", "reshape", "sigmoid", "softmax", "split", "sqrt", "stack",
+    "mul", "neg", "pow", "relu", "reshape", "sigmoid", "sigmoid_cross_entropy", "softmax",
+    "split", "sqrt", "stack",
     "sub", "sum", "tanh", "to_backend", "transpose", "where",
 ]
 

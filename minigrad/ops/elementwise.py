@@ -226,6 +226,33 @@ class Sigmoid(Function):
         return gy * (y - y * y)
 
 
+class SigmoidCrossEntropy(Function):
+    r""":math:`\ell = y \log(1 + e^{-x}) + (1 - y) \log(1 + e^{x})`, the cross-entropy of
+    :math:`\sigma(x)` against :math:`y`;   :math:`\partial\ell/\partial x = \sigma(x) - y`,
+    :math:`\partial\ell/\partial y = -x`.
+
+    One node, as PyTorch's ``binary_cross_entropy_with_logits``: composed from softplus,
+    :math:`\operatorname{softplus}(x) - x y` is :math:`\infty - \infty` at an infinite
+    logit, and its parts' gradients are NaN there. A term whose weight is 0 is 0 here,
+    so a logit infinite on its target's side costs 0, with gradient 0.
+    """
+
+    __slots__ = ()
+
+    def forward(self, xp, x, y):
+        zero = self.backend.number_as_array(0, x)
+        # Each softplus is zeroed where its weight is 0 before the product: 0 * inf is NaN.
+        on_one = y * xp.where(y == 0, zero, xp.logaddexp(zero, -x))
+        on_zero = (1 - y) * xp.where(y == 1, zero, xp.logaddexp(zero, x))
+        return on_one + on_zero
+
+    def backward(self, gy):
+        x, y = self.operands()
+        need_x, need_y = self.needs_input_grad
+        gx = gy * (self.call(Sigmoid, x) - y) if need_x else None
+        return gx, (-gy * x if need_y else None)
+
+
 class Relu(Function):
     r"""``y = max(x, 0)``;   :math:`dy/dx = [x > 0]` (taken as 0 at the kink)."""
 

@@ -209,8 +209,7 @@ def test_state_dict_is_a_snapshot(backend):
     (lambda p: SGD(p, lr=0.1), TypeError, "got a Tensor"),
     (lambda p: SGD(3, lr=0.1), TypeError, "iterable of tensors"),
     (lambda p: SGD([p, 1.0], lr=0.1), TypeError, "parameter 1 to be a Tensor, got float"),
-    (lambda p: SGD([p.detach()], lr=0.1), ValueError, "requires_grad=False"),
-    (lambda p: SGD([p * 2.0], lr=0.1), ValueError, "is_leaf=False"),
+    (lambda p: SGD([p * 2.0], lr=0.1), ValueError, "parameter 0 to be a leaf tensor"),
     (lambda p: SGD([p, p], lr=0.1), ValueError, "more than once"),
     (lambda p: SGD([p], lr=-0.1), ValueError, "lr a finite number >= 0, got -0.1"),
     (lambda p: SGD([p], lr=float("nan")), ValueError, "got nan"),
@@ -255,3 +254,35 @@ def test_load_state_dict_errors_leave_the_optimiser_unchanged(corrupt, error, wo
         opt.load_state_dict(corrupt(good_state_dict()))
     assert words in str(info.value)
     assert opt.lr == 0.5 and opt.momentum == 0.0 and opt.state == [{}]
+
+
+def test_a_frozen_parameter_is_kept_and_skipped_as_in_pytorch():
+    frozen, trained = mg.ones(2), mg.ones(2, requires_grad=True)
+    optimizer = SGD([frozen, trained], lr=0.5)
+    (trained * 3).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(frozen.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(trained.numpy(), [-0.5, -0.5])
+
+
+def test_a_one_element_tensor_lr_is_taken_for_its_value():
+    w = mg.ones(2, requires_grad=True)
+    assert Adam([w], lr=mg.tensor(0.01)).lr == pytest.approx(0.01)
+    with pytest.raises(TypeError, match="expected lr to be a real number, got Tensor"):
+        SGD([w], lr=mg.ones(2))
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("exp_avg_sq", -1.0, "finite numbers >= 0"),
+    ("exp_avg_sq", float("nan"), "finite numbers >= 0"),
+    ("exp_avg", float("inf"), "finite numbers"),
+])
+def test_adam_refuses_a_state_that_would_turn_every_update_into_nan(key, value, words):
+    w = mg.ones(2, requires_grad=True)
+    optimizer = Adam([w], lr=0.1)
+    w.grad = mg.ones(2)
+    optimizer.step()
+    state = optimizer.state_dict()
+    state["state"]["0"][key] = np.full(2, value, dtype=np.float32)
+    with pytest.raises(ValueError, match=rf"state\['0'\]\['{key}'\] to hold {words}"):
+        Adam([mg.ones(2, requires_grad=True)], lr=0.1).load_state_dict(state)
