@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",
     "sphinx.ext.intersphinx",
     "sphinx.ext.doctest",
     "sphinx.ext.viewcode",
@@ -50,10 +51,9 @@ html_css_files = ["minigrad.css"]
 pygments_style = "friendly"
 pygments_dark_style = "monokai"
 
-# MathJax: the published pages load it from Sphinx's default CDN, as any Sphinx site
-# does. To read the pages offline, point MINIGRAD_MATHJAX at a local copy, e.g. Debian's
-# libjs-mathjax (MathJax 2):
-#   MINIGRAD_MATHJAX=file:///usr/share/javascript/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML
+# MathJax is served from the built site, so the equations render with no network: the
+# docs extra installs sphinx-mathjax-offline, which copies MathJax 3 into _static/mathjax.
+# MINIGRAD_MATHJAX points at another copy (a CDN's address, or Debian's libjs-mathjax).
 if os.environ.get("MINIGRAD_MATHJAX"):
     mathjax_path = os.environ["MINIGRAD_MATHJAX"]
 

@@ -151,9 +151,10 @@ def load(f):
     Examples
     --------
     >>> import os, tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "checkpoint.npz")
-    >>> mg.save({"model": {"w": mg.ones(2).data}, "epoch": 4}, path)
-    >>> mg.load(path)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "checkpoint.npz")
+    ...     mg.save({"model": {"w": mg.ones(2).data}, "epoch": 4}, path)
+    ...     mg.load(path)
     {'model': {'w': array([1., 1.], dtype=float32)}, 'epoch': 4}
     """
     if hasattr(f, "read"):
