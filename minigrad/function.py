@@ -35,7 +35,7 @@ class Function:
 
     # __weakref__ lets tests (and tools) watch a node die without keeping it alive.
     __slots__ = ("backend", "inputs", "arrays", "needs_input_grad", "rank", "n_outputs", "saved",
-                 "hooks", "__weakref__")
+                 "hooks", "output_shapes", "__weakref__")
     # Whether a Python number among the operands may reach forward (and, through
     # ``self.arrays``, backward) in the form the backend computes with fastest (see
     # Backend.number_as_array). Binary arithmetic opts in: its rules only compute with
@@ -113,6 +113,8 @@ class Function:
         fn.hooks = None
         if type(out) is tuple:
             fn.n_outputs = len(out)
+            # Nodes keep no outputs: the tape's printers need the shape of one nothing used.
+            fn.output_shapes = tuple([y.shape for y in out])
             return tuple([Tensor(y, backend, True, fn, i) for i, y in enumerate(out)])
         fn.n_outputs = 1
         return Tensor(out, backend, True, fn)

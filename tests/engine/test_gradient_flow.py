@@ -64,7 +64,7 @@ def test_lstm_shares_add_up_to_the_weight_gradient(backend, monkeypatch):
     states = unroll(cell, 4, retain=False)
     loss = loss_of(states)
     shares = []
-    monkeypatch.setattr(viz, "_norm", lambda grads: shares.append(grads[0]) or 0.0)
+    monkeypatch.setattr(viz.flow, "_norm", lambda grads: shares.append(grads[0]) or 0.0)
     viz.gradient_flow(loss, states, weight=cell.weight_hh)
     loss.backward()
     shares = shares[len(states):]  # after the states' norms

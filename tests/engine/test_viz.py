@@ -7,7 +7,7 @@ import weakref
 import pytest
 
 import minigrad as mg
-from minigrad import viz
+from minigrad import nn, viz
 
 
 def two_ops():
@@ -58,11 +58,11 @@ def test_names_label_leaves_and_intermediate_results():
 
 
 def test_multi_output_op_gets_one_label_per_output():
-    x = mg.ones(4, 3, requires_grad=True)
-    a, b, _ = mg.split(x, 3, axis=1)  # the third piece is never used: its shape is unknown
+    x = mg.ones(4, 4, requires_grad=True)
+    a, b, _ = mg.split(x, [1, 2], axis=1)  # the third piece is never used: its node knows it
     lines = viz.tape(a * b).splitlines()
     assert lines[1:] == [
-        "%1.0, %1.1, %1.2 = split(%0)  (4, 1), (4, 1), ?", "%2 = mul(%1.0, %1.1)  (4, 1)",
+        "%1.0, %1.1, %1.2 = split(%0)  (4, 1), (4, 1), (4, 2)", "%2 = mul(%1.0, %1.1)  (4, 1)",
     ]
     assert 'n1 -> n2 [taillabel="1"];' in viz.to_dot(a * b)
 
@@ -149,3 +149,76 @@ def test_render_says_what_dot_printed_when_it_fails(tmp_path):
     with pytest.raises(RuntimeError, match="^render: dot could not draw .*bad.dot: .*syntax"):
         viz.render("digraph {", tmp_path / "bad.dot")
     assert [p.name for p in tmp_path.iterdir()] == ["bad.dot"]  # no temporary left behind
+
+
+def test_module_names_its_parameters_and_names_win():
+    rnn = nn.RNN(2, 3)
+    out, _ = rnn(mg.randn(4, 1, 2))
+    text = viz.tape(out.sum(), names={rnn.bias_hh_l0: "b"}, module=rnn)
+    assert "weight_hh_l0 = leaf  (3, 3)  requires_grad" in text
+    assert "weight_ih_l0 = leaf  (3, 2)  requires_grad" in text
+    assert "b = leaf  (3,)  requires_grad" in text and "bias_hh_l0" not in text
+    assert "?" not in text
+    with pytest.raises(TypeError, match="nn.Module"):
+        viz.tape(out, module={"w": rnn.weight_hh_l0})
+
+
+def test_every_output_of_an_lstm_step_has_its_shape():
+    cell = nn.LSTMCell(2, 3)
+    h, _ = cell(mg.randn(1, 2))  # c is never used
+    assert "?" not in viz.tape(h.sum()) and "?" not in viz.to_dot(h.sum())
+
+
+def clusters_of(dot):
+    """{step label: the op names drawn inside that step's cluster}."""
+    found, current = {}, None
+    for line in dot.splitlines():
+        if "subgraph cluster_" in line:
+            current = line.split('label="')[1].split('"')[0]
+            found[current] = []
+        elif line.strip() == "}":
+            current = None
+        elif current is not None:
+            found[current].append(line.split(" = ")[1].split("\\n")[0])
+    return found
+
+
+def test_dot_draws_one_cluster_per_step_of_hand_stepped_cell():
+    cell = nn.RNNCell(2, 3, bias=False)
+    h, hs = mg.zeros(1, 3), []
+    for x in mg.randn(3, 1, 2):
+        h = cell(x, h)
+        hs.append(h)
+    dot = viz.to_dot(h.sum(), module=cell, steps=hs)
+    assert clusters_of(dot) == {f"step {t}": ["linear", "linear", "tanh"] for t in (1, 2, 3)}
+    # the state edges: each step's tanh (h[t]) feeds the next step's recurrent linear
+    tanhs = [line.split()[0] for line in dot.splitlines() if "= tanh" in line]
+    linears = [line.split()[0] for line in dot.splitlines() if "= linear" in line]
+    assert [f"  {a} -> {b};" in dot.splitlines() for a, b in zip(tanhs, linears[3::2])] == [
+        True, True]
+
+
+def test_dot_clusters_a_sequence_layer_by_step_and_keeps_shared_ops_outside():
+    rnn = nn.RNN(2, 3)
+    out, _ = rnn(mg.randn(4, 1, 2))
+    dot = viz.to_dot(out.sum(), module=rnn, steps=out)
+    clusters = clusters_of(dot)
+    assert list(clusters) == [f"step {t}" for t in (1, 2, 3, 4)]
+    assert all(ops and "tanh" in ops for ops in clusters.values())
+    inside = "".join(line for c in clusters.values() for line in c)
+    assert "split" not in inside  # the input projection serves every step
+    with pytest.raises(TypeError, match="concat"):
+        viz.to_dot(out.sum(), steps=out.sum())
+    with pytest.raises(TypeError, match="list of each step"):
+        viz.to_dot(out.sum(), steps=3)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_clustered_dot_is_valid_graphviz(tmp_path):
+    cell = nn.LSTMCell(2, 3)
+    state, states = None, []
+    for x in mg.randn(2, 1, 2):
+        state = cell(x, state)
+        states.append(state)
+    source = viz.to_dot(state[0].sum(), module=cell, steps=states)
+    assert viz.render(source, tmp_path / "lstm.dot").stat().st_size > 0

@@ -14,9 +14,11 @@ turns that into an SVG or PNG when Graphviz's ``dot`` program is installed.
 a recurrence, and :func:`plot_gradient_flow` draws it.
 
 Values are numbered ``%0, %1, ...``; pass ``names={tensor: "name"}`` to call
-some of them by name instead, leaves or intermediate results alike (for a module,
-``{p: n for n, p in model.named_parameters()}``). An op that returns several
-tensors (``split``) gets one label per output, ``%5.0, %5.1, ...``.
+some of them by name instead, leaves or intermediate results alike, and
+``module=model`` to call its parameters by their names in it (``weight_hh_l0``).
+An op that returns several tensors (``split``) gets one label per output,
+``%5.0, %5.1, ...``, each with its shape. ``to_dot(..., steps=...)`` draws each
+time step of a recurrence in a box of its own.
 
 Nothing here keeps the graph alive or changes it, and the walk is iterative, so
 a graph of any depth can be printed. Call these before ``backward()``, which
@@ -30,11 +32,9 @@ import subprocess
 from pathlib import Path
 from typing import NamedTuple
 
-import numpy as np
-
-from minigrad.autograd import _as_tensor, _target_key, _walk, grad
 from minigrad.errors import GraphFreedError
 from minigrad.tensor import Tensor
+from minigrad.viz.flow import GradientFlow, gradient_flow, plot_gradient_flow
 
 __all__ = ["GradientFlow", "gradient_flow", "plot_gradient_flow", "render", "tape", "to_dot"]
 
@@ -92,9 +92,22 @@ class _Line(NamedTuple):
     op: str  # None for a leaf
     args: list  # labels of tensor operands, constant ones as text
     sources: list  # (line, output) of each tensor operand, output None for one-output lines
-    shapes: list  # one per output, "?" for an output nothing used
+    shapes: list  # one per output
     requires_grad: bool  # a leaf that gradients flow to
     named: bool  # some output was named by the caller
+    ident: int  # id() of the leaf or node
+
+
+def _names(names, module, op):
+    """``names`` over the parameter names of ``module`` (``weight_hh_l0``...), checked."""
+    if module is None:
+        return names
+    if not hasattr(module, "named_parameters"):
+        raise TypeError(f"{op}: expected module to be an nn.Module, whose parameters name the "
+                        f"leaves, got {type(module).__name__}")
+    if names is not None and not isinstance(names, dict):
+        return names  # _check_arguments says what is wrong with it
+    return {p: n for n, p in module.named_parameters()} | (names or {})
 
 
 def _check_arguments(root, names, op):
@@ -112,11 +125,12 @@ def _check_arguments(root, names, op):
                             f"{type(name).__name__}")
 
 
-def _lines(root, names, op):
+def _lines(root, names, module, op):
     """One :class:`_Line` per leaf or node behind ``root``, in :func:`_topological` order.
 
     ``op``, the function called (``tape``, ``to_dot``), starts the message of any error.
     """
+    names = _names(names, module, op)
     _check_arguments(root, names, op)
     wanted = {_key(t): name for t, name in (names or {}).items()}
     order, shapes = _topological(root)
@@ -127,6 +141,8 @@ def _lines(root, names, op):
         else:
             keys = [(id(item), i) for i in range(item.n_outputs)]
             op, inputs = type(item).__name__.lower(), item.inputs
+            if item.n_outputs > 1:  # an output nothing used is known by its node alone
+                shapes.update(zip(keys, item.output_shapes))
         suffixes = [""] if len(keys) == 1 else [f".{i}" for i in range(len(keys))]
         for i, (key, suffix) in enumerate(zip(keys, suffixes)):
             label[key] = wanted.get(key, f"%{number}{suffix}")
@@ -134,8 +150,8 @@ def _lines(root, names, op):
         args = [label[_key(x)] if isinstance(x, Tensor) else _constant(x) for x in inputs]
         sources = [where[_key(x)] for x in inputs if isinstance(x, Tensor)]
         lines.append(_Line(
-            [label[k] for k in keys], op, args, sources, [shapes.get(k, "?") for k in keys],
-            op is None and item.requires_grad, any(k in wanted for k in keys),
+            [label[k] for k in keys], op, args, sources, [shapes[k] for k in keys],
+            op is None and item.requires_grad, any(k in wanted for k in keys), id(item),
         ))
     return lines
 
@@ -145,7 +161,7 @@ def _constant(x):
     return repr(x) if isinstance(x, (int, float, complex)) else f"<{type(x).__name__}>"
 
 
-def tape(tensor, names=None):
+def tape(tensor, names=None, module=None):
     """The tape behind ``tensor`` as text: one line per leaf or primitive, inputs first.
 
     Parameters
@@ -154,29 +170,34 @@ def tape(tensor, names=None):
         The result whose graph to print (often a loss).
     names : dict of Tensor to str, optional
         Labels for some tensors; the others are numbered ``%0, %1, ...``.
+    module : nn.Module, optional
+        Label its parameters by their names in it (``weight_hh_l0``); ``names`` wins
+        where both name a tensor.
 
     Returns
     -------
     str
         Lines such as ``%3 = tanh(%2)  (2, 3)``; leaves read ``%0 = leaf  (2, 3)``,
-        with ``requires_grad`` appended when gradients flow to them.
+        with ``requires_grad`` appended when gradients flow to them. Every output's
+        shape is shown, a multi-output node's unused ones included.
 
     Raises
     ------
     TypeError
-        If ``tensor`` is not a Tensor, or ``names`` does not map Tensors to strings.
+        If ``tensor`` is not a Tensor, ``names`` does not map Tensors to strings, or
+        ``module`` is not a Module.
     GraphFreedError
         If backward has freed the graph.
     """
     text = []
-    for line in _lines(tensor, names, "tape"):
+    for line in _lines(tensor, names, module, "tape"):
         rhs = "leaf" if line.op is None else f"{line.op}({', '.join(line.args)})"
         text.append(f"{', '.join(line.labels)} = {rhs}  {_shapes(line)}"
                     + ("  requires_grad" if line.requires_grad else ""))
     return "\n".join(text)
 
 
-def to_dot(tensor, names=None):
+def to_dot(tensor, names=None, module=None, steps=None):
     """The graph behind ``tensor`` as Graphviz DOT source.
 
     Leaves are ellipses (filled blue when they require grad), ops are boxes labelled
@@ -185,31 +206,102 @@ def to_dot(tensor, names=None):
     use them, labelled with the output's index for multi-output ops. Constant
     operands are left out.
 
+    Parameters
+    ----------
+    tensor, names, module
+        As for :func:`tape`.
+    steps : list of Tensor (or of tuples of Tensor), or Tensor, optional
+        The state after each time step of a recurrence, ``h[1], ..., h[T]`` (pairs
+        ``(h[t], c[t])`` for an LSTM), or the output of a one-direction sequence
+        layer, whose steps are then its time-concatenated hidden states. The ops
+        that step ``t`` alone runs (those between the previous states and its own)
+        are drawn in one box, ``step t``; the edges from one box to the next are
+        the state carried through time. Ops that several steps share (a layer's
+        input projection for all steps at once) and leaves (parameters, inputs)
+        stay outside.
+
     Raises
     ------
     TypeError
-        If ``tensor`` is not a Tensor, or ``names`` does not map Tensors to strings.
+        If ``tensor`` is not a Tensor, ``names`` does not map Tensors to strings,
+        ``module`` is not a Module, or ``steps`` holds anything but Tensors.
     GraphFreedError
         If backward has freed the graph.
     """
-    lines = _lines(tensor, names, "to_dot")
+    lines = _lines(tensor, names, module, "to_dot")
+    step_of = {} if steps is None else _step_of(_step_states(steps))
     out = ["digraph tape {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    clusters, edges = {}, []  # the nodes of each step, and the edges into them
     for n, line in enumerate(lines):
         labels = ", ".join(line.labels)
+        step = step_of.get(line.ident)
         if line.op is None:
             style = ', style=filled, fillcolor="#cfe2f3"' if line.requires_grad else ""
-            out.append(f'  n{n} [label="{_escape(labels)}\\n{_shapes(line)}", '
-                       f"shape=ellipse{style}];")
+            node = [f'n{n} [label="{_escape(labels)}\\n{_shapes(line)}", shape=ellipse{style}];']
         else:
             style = ', style=filled, fillcolor="#fff2cc"' if line.named else ""
             style += ", peripheries=2" if n == len(lines) - 1 else ""
-            out.append(f'  n{n} [label="{_escape(labels)} = {line.op}\\n{_shapes(line)}", '
-                       f"shape=box{style}];")
+            node = [f'n{n} [label="{_escape(labels)} = {line.op}\\n{_shapes(line)}", '
+                    f"shape=box{style}];"]
             for source, output in line.sources:
                 tail = "" if output is None else f' [taillabel="{output}"]'
-                out.append(f"  n{source} -> n{n}{tail};")
+                node.append(f"n{source} -> n{n}{tail};")
+        if step is None:
+            out += [f"  {part}" for part in node]
+        else:  # a cluster holds the node; the edges may come after every cluster
+            clusters.setdefault(step, []).append(node[0])
+            edges += [f"  {edge}" for edge in node[1:]]
+    for t in sorted(clusters):
+        out.append(f'  subgraph cluster_step{t} {{ label="step {t + 1}"; style=rounded; '
+                   'color="#999999";')
+        out += [f"    {node}" for node in clusters[t]]
+        out.append("  }")
+    out += edges
     out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _step_states(steps):
+    """``to_dot``'s ``steps`` as a list of tuples of Tensors, one per step."""
+    if isinstance(steps, Tensor):  # a layer's output: its steps' hidden states concatenated
+        node = steps._node
+        while node is not None and type(node).__name__ == "Reshape":  # (T * B, H) to (T, B, H)
+            node = node.inputs[0]._node
+        if node is None or type(node).__name__ not in ("Concat", "Stack"):
+            raise TypeError("to_dot: expected steps to be a sequence layer's output (a concat "
+                            "of its steps' states) or a list of each step's state, got a "
+                            "Tensor that is not a concat")
+        steps = [x for x in node.inputs if isinstance(x, Tensor)]
+    if not isinstance(steps, (list, tuple)):
+        raise TypeError("to_dot: expected steps to be a list of each step's state (h[t], or "
+                        f"(h[t], c[t])), got {type(steps).__name__}")
+    states = [s if isinstance(s, tuple) else (s,) for s in steps]
+    if not all(isinstance(t, Tensor) for step in states for t in step):
+        raise TypeError("to_dot: expected steps to hold Tensors (or tuples of Tensors)")
+    return states
+
+
+def _step_of(states):
+    """``{id(node): t}`` for the nodes that step ``t`` alone runs.
+
+    Step t's nodes are those met walking back from its states, stopping at the nodes
+    that make other steps' states; a node met from several steps belongs to none.
+    """
+    made_by = {id(t._node): t._node for step in states for t in step if t._node is not None}
+    owners = {}
+    for t, step in enumerate(states):
+        stack, seen = [x._node for x in step if x._node is not None], set()
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            owners.setdefault(id(node), set()).add(t)
+            for x in node.inputs or ():
+                parent = getattr(x, "_node", None)
+                if parent is not None and id(parent) not in made_by:
+                    stack.append(parent)
+    return {node: ts.pop() for node, ts in owners.items() if len(ts) == 1}
 
 
 def _shapes(line):
@@ -255,176 +347,3 @@ def render(source, path, format="svg"):
     if drawn.returncode:
         raise RuntimeError(f"render: dot could not draw {path}: {drawn.stderr.strip()}")
     return picture
-
-
-class GradientFlow(NamedTuple):
-    """What :func:`gradient_flow` measures, one entry per step ``t`` (NumPy arrays)."""
-
-    states: np.ndarray  # ||dL/dh[t]||
-    weight: np.ndarray  # ||step t's share of dL/dW||, None when no weight was given
-
-
-def gradient_flow(loss, states, weight=None):
-    r"""How much of the gradient of ``loss`` reaches each step of a recurrence.
-
-    For every step :math:`t`, the norm of the gradient of the loss with respect to
-    the state, :math:`\lVert \partial L / \partial h[t] \rVert` (through every
-    later step, as ``h[t].retain_grad()`` would hold it after ``loss.backward()``).
-    With ``weight``, also the norm of step :math:`t`'s share of that weight's
-    gradient: :math:`\partial L / \partial W = \sum_t G[t]`, where :math:`G[t]`
-    is what the operations between ``states[t-1]`` and ``states[t]`` send to
-    :math:`W`. A vanishing gradient shows as :math:`G[t]` falling to nothing for
-    early steps: the weight learns only from the last few.
-
-    Parameters
-    ----------
-    loss : Tensor
-        A scalar computed from the states.
-    states : sequence of Tensor, or of tuples of Tensor
-        The state after each step, in order: ``h[1], ..., h[T]`` for an Elman RNN or
-        a GRU, pairs ``(h[t], c[t])`` for an LSTM (a tuple's norm is that of all
-        its tensors together). The loss must reach the operations of step ``t``
-        only through ``states[t]`` and later states.
-    weight : Tensor, optional
-        A weight that every step uses, such as a cell's ``weight_hh``.
-
-    Returns
-    -------
-    GradientFlow
-        ``(states, weight)``: two float64 arrays of length ``len(states)``; the
-        second is ``None`` without ``weight``. The graph is kept (``retain_graph``),
-        and no ``.grad`` is changed.
-
-    Raises
-    ------
-    TypeError
-        If ``loss`` or a state is not a Tensor, or ``states`` is empty.
-    ValueError
-        If ``loss`` is not a scalar, or a state or the weight does not require grad.
-
-    Examples
-    --------
-    >>> cell = nn.RNNCell(2, 3)
-    >>> h, hs = mg.zeros(1, 3), []
-    >>> for x in mg.randn(4, 1, 2):
-    ...     h = cell(x, h)
-    ...     hs.append(h)
-    >>> flow = mg.viz.gradient_flow(h.sum(), hs, weight=cell.weight_hh)
-    >>> flow.states.shape, flow.weight.shape
-    ((4,), (4,))
-    """
-    steps = [_state_tuple(s) for s in _checked_states(loss, states)]
-    flat = [t for step in steps for t in step]
-    found = grad(loss, flat, retain_graph=True, allow_unused=True)
-    per_state, at = [], 0
-    for step in steps:
-        per_state.append(_norm(found[at:at + len(step)]))
-        at += len(step)
-    if weight is None:
-        return GradientFlow(np.array(per_state), None)
-    if not isinstance(weight, Tensor) or not weight.requires_grad:
-        raise ValueError("gradient_flow: expected weight to be a Tensor that requires grad "
-                         f"(such as cell.weight_hh), got {type(weight).__name__}")
-    received = dict(zip(map(_target_key, flat), found))
-    shares = [_step_share(step, received, flat, weight) for step in steps]
-    return GradientFlow(np.array(per_state), np.array([_norm([g]) for g in shares]))
-
-
-def _checked_states(loss, states):
-    """``states`` as a list, after the checks :func:`gradient_flow` promises."""
-    if not isinstance(loss, Tensor) or loss.size != 1:
-        raise ValueError("gradient_flow: expected loss to be a scalar Tensor, got "
-                         f"{type(loss).__name__} of shape {getattr(loss, 'shape', None)}")
-    states = list(states) if isinstance(states, (list, tuple)) else None
-    if not states:
-        raise TypeError("gradient_flow: expected states to be a non-empty list of Tensors "
-                        "(h[1], ..., h[T]) or of tuples of Tensors ((h[t], c[t]) for an LSTM)")
-    return states
-
-
-def _state_tuple(state):
-    """One step's state as a tuple of Tensors that require grad."""
-    step = state if isinstance(state, tuple) else (state,)
-    for t in step:
-        if not isinstance(t, Tensor) or not t.requires_grad:
-            raise ValueError("gradient_flow: expected every state to be a Tensor that requires "
-                             f"grad (a step's output), got {type(t).__name__}")
-    return step
-
-
-def _step_share(step, received, flat, weight):
-    """Step ``step``'s share of the weight's gradient: the walk back from its state, seeded
-    with the gradient that state receives, stopped at every other state."""
-    seeds = [(t, received[_target_key(t)]) for t in step if received[_target_key(t)] is not None]
-    if not seeds:
-        return None
-    others = [t for t in flat if not any(t is s for s in step)]
-    targets = {}
-    for t in [weight, *others]:
-        targets.setdefault(_target_key(t), len(targets))
-    share = _walk(seeds, True, False, targets, stop_at_targets=True)[0]
-    return _as_tensor(share, weight._backend)
-
-
-def _norm(grads):
-    """The norm of some gradients taken together, in float64; 0 for none at all."""
-    squares = 0.0
-    for g in grads:
-        if g is not None:
-            squares += float(np.sum(np.square(g.numpy(), dtype=np.float64)))
-    return np.sqrt(squares)
-
-
-def plot_gradient_flow(flows, path=None, title=None):
-    r"""Draw :func:`gradient_flow`'s norms against the step, on log scales.
-
-    Parameters
-    ----------
-    flows : GradientFlow or dict of str to GradientFlow
-        One model's flow, or several by name (one line each).
-    path : str or path-like, optional
-        Where to save the picture (any format matplotlib writes: ``.png``, ``.svg``).
-    title : str, optional
-        Above the picture.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        One panel of :math:`\lVert \partial L / \partial h[t] \rVert`, and a second of
-        each step's share of the weight's gradient when the flows measured one.
-
-    Raises
-    ------
-    ImportError
-        If matplotlib is not installed (``pip install matplotlib``).
-    TypeError
-        If ``flows`` is not a GradientFlow or a dict of them.
-    """
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as err:
-        raise ImportError("plot_gradient_flow: needs matplotlib, which is not installed; "
-                          "run pip install matplotlib (or pip install 'minigrad[examples]')"
-                          ) from err
-    if isinstance(flows, GradientFlow):
-        flows = {None: flows}
-    if not isinstance(flows, dict) or not all(isinstance(f, GradientFlow) for f in flows.values()):
-        raise TypeError("plot_gradient_flow: expected a GradientFlow or a dict "
-                        "{name: GradientFlow}, as gradient_flow returns")
-    panels = [("states", r"$\Vert\partial L/\partial h[t]\Vert$")]
-    if any(f.weight is not None for f in flows.values()):
-        panels.append(("weight", r"$\Vert$step $t$'s share of $\partial L/\partial W\Vert$"))
-    figure = Figure(figsize=(5.5 * len(panels), 3.8), layout="constrained")
-    for ax, (field, ylabel) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
-        for name, flow in flows.items():
-            norms = getattr(flow, field)
-            if norms is not None:
-                ax.plot(np.arange(1, len(norms) + 1), norms, label=name)
-        ax.set(xlabel="time step t", ylabel=ylabel, yscale="log")
-        if None not in flows:
-            ax.legend()
-    if title:
-        figure.suptitle(title)
-    if path is not None:
-        figure.savefig(path)
-    return figure
