@@ -93,6 +93,8 @@ napoleon_type_aliases = {
     "Path": ":class:`~pathlib.Path`",
     "ndarray": ":class:`~numpy.ndarray`",
     "number": ":class:`~numbers.Number`",
+    "Figure": "``Figure``",  # matplotlib's, an optional dependency the docs do not link
+    "GradientFlow": ":class:`~minigrad.viz.GradientFlow`",
 }
 
 # ---- cross-references ------------------------------------------------------------------

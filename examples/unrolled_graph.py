@@ -10,7 +10,8 @@ reverse. Every step repeats the same few lines with the same weights: that is
 what "unrolled" means.
 
 It also writes the graph as Graphviz DOT and, when Graphviz's dot program is
-installed, draws it as SVG (named hidden states filled yellow, parameters blue).
+installed, draws it as SVG (named hidden states filled yellow, parameters blue), each
+time step in a box of its own.
 
 Run from the repository root:
 
@@ -29,8 +30,12 @@ from minigrad import nn, viz
 
 
 def unroll(cell, steps, input_size):
-    """Run ``cell`` over ``steps`` random inputs; return h[T] and a name for every tensor."""
-    names = {p: name for name, p in cell.named_parameters()}
+    """Run ``cell`` over ``steps`` random inputs.
+
+    Returns h[T], a name for every input and state (the parameters are named by the cell,
+    ``module=``), and the state after each step, which groups the picture by time step.
+    """
+    names, states = {}, []
     parts = ("h", "c") if isinstance(cell, nn.LSTMCell) else ("h",)
     state = tuple(mg.zeros(1, cell.hidden_size) for _ in parts)
     names.update({s: f"{part}[0]" for part, s in zip(parts, state)})
@@ -40,7 +45,8 @@ def unroll(cell, steps, input_size):
         state = cell(x, state if len(state) == 2 else state[0])
         state = state if isinstance(state, tuple) else (state,)
         names.update({s: f"{part}[{t}]" for part, s in zip(parts, state)})
-    return state[0], names
+        states.append(state)
+    return state[0], names, states
 
 
 def build_parser():
@@ -64,12 +70,12 @@ def main(argv=None):
     mg.manual_seed(args.seed)
     with mg.default_backend(args.backend):
         cell = common.CELLS[args.cell](args.input, args.hidden)
-        h, names = unroll(cell, args.steps, args.input)
+        h, names, states = unroll(cell, args.steps, args.input)
         print(f"The tape behind h[{args.steps}], {type(cell).__name__} unrolled over "
               f"{args.steps} steps:\n")
-        print(viz.tape(h, names))
+        print(viz.tape(h, names, module=cell))
         dot = args.out / f"{args.cell}_{args.steps}_steps.dot"
-        picture = viz.render(viz.to_dot(h, names), dot)
+        picture = viz.render(viz.to_dot(h, names, module=cell, steps=states), dot)
     print(f"\nwrote {dot}" + (f" and {picture}" if picture else
                               " (install Graphviz's dot program to draw it as SVG)"))
     return 0

@@ -12,8 +12,9 @@ which each factor is the forget gate f[t], a number between 0 and 1 that the net
 sets; the GRU's h[t] = (1 - z[t]) * h[t-1] + z[t] * n[t] does the same with 1 - z[t].
 
 This script unrolls each cell over --steps steps on random inputs, puts a loss on
-the last hidden state only, L = sum(v * h[T]), keeps the gradient of every h[t]
-with retain_grad(), and plots its norm against t on a log scale. It does so twice:
+the last hidden state only, L = sum(v * h[T]), measures the gradient reaching every
+h[t] with mg.viz.gradient_flow, and plots its norm against t on a log scale. It
+does so twice:
 
   * with PyTorch's initialisation, where every gate starts half open, so all three
     cells forget geometrically (the gated ones more slowly);
@@ -21,6 +22,15 @@ with retain_grad(), and plots its norm against t on a log scale. It does so twic
     forget gate, -b on the GRU's update gate, a common initialisation), where the
     gated cells carry the gradient across every step and the RNN, which has no
     gate to open, cannot.
+
+Then it puts three models side by side with mg.viz.plot_gradient_flow, showing also
+each step's share of dL/dW_hh, the gradient the recurrent weight learns from:
+
+  * a tanh RNN as initialised, whose gradient vanishes;
+  * the same RNN with its recurrent weights scaled by --explode, whose gradient
+    explodes; clip_grad_norm_ then scales every step's share down by one factor,
+    so the update stays bounded (it does not change which steps dominate);
+  * an LSTM with its forget gate biased open (--gate-bias), which keeps it.
 
 Run from the repository root (a few seconds):
 
@@ -32,8 +42,8 @@ The last one keeps 20,000 steps in little memory: each segment of 150 steps is
 recomputed when the backward walk reaches it (mg.checkpoint), and the table shows
 every 150th step.
 
-It prints the table and writes gradient_norms.png under --out (default
-runs/vanishing_gradients). Computed in float64, so tiny norms do not underflow.
+It prints the tables and writes gradient_norms.png and gradient_flow.png under
+--out (default runs/vanishing_gradients). Computed in float64, so tiny norms do not underflow.
 """
 
 import sys
@@ -42,6 +52,7 @@ import _common as common  # before NumPy: it caps BLAS threads, which must come 
 import numpy as np
 
 import minigrad as mg
+from minigrad import nn
 
 
 def build_cell(kind, args, gate_bias):
@@ -81,11 +92,54 @@ def gradient_norms(cell, x, v, segment=1):
         chunk = x[start:start + segment]
         state = (run_steps(cell, chunk, state) if segment == 1
                  else mg.checkpoint(run_steps, cell, chunk, state))
-        h = state[0] if isinstance(state, tuple) else state  # the LSTM's state is (h, c)
-        hs.append(h.retain_grad())
-    (hs[-1] * v).sum().backward()
+        hs.append(state[0] if isinstance(state, tuple) else state)  # an LSTM's is (h, c)
     times = np.minimum(np.arange(segment, steps + segment, segment), steps)
-    return times, np.array([np.linalg.norm(h.grad.numpy()) for h in hs])
+    return times, mg.viz.gradient_flow((hs[-1] * v).sum(), hs).states
+
+
+def three_models(args):
+    """The gradient flow of a tanh RNN, the RNN with large recurrent weights, and an LSTM.
+
+    Returns ``{model: GradientFlow}``, each with every step's share of ``weight_hh``'s
+    gradient, and a fourth entry: the exploding RNN's shares after ``clip_grad_norm_``
+    (max norm 1), as measured on ``weight_hh.grad`` before and after clipping.
+    """
+    x = mg.randn(args.steps, args.batch, args.input, dtype=mg.float64)
+    v = mg.randn(args.hidden, dtype=mg.float64)
+    flows = {}
+    for model, kind, bias, scale in (("tanh RNN", "rnn", 0.0, 1.0),
+                                     (f"tanh RNN, W_hh x {args.explode:g}", "rnn", 0.0,
+                                      args.explode),
+                                     (f"LSTM, forget bias {args.gate_bias:g}", "lstm",
+                                      args.gate_bias, 1.0)):
+        mg.manual_seed(args.seed)  # the two RNNs differ only by the scale
+        cell = build_cell(kind, args, bias)
+        cell.weight_hh.data *= scale
+        states, state = [], None
+        for x_t in x:
+            state = cell(x_t, state)
+            states.append(state)
+        loss = ((state[0] if kind == "lstm" else state) * v).sum()
+        flows[model] = mg.viz.gradient_flow(loss, states, weight=cell.weight_hh)
+        if scale != 1.0:  # the exploding one: clip, and see each step's share shrink
+            loss.backward()
+            before = np.linalg.norm(cell.weight_hh.grad.numpy())
+            nn.utils.clip_grad_norm_(cell.parameters(), max_norm=1.0)
+            shrink = np.linalg.norm(cell.weight_hh.grad.numpy()) / before
+            flows[f"{model}, clipped"] = mg.viz.GradientFlow(None, flows[model].weight * shrink)
+    return flows
+
+
+def print_flows(flows):
+    """Print each model's ||dL/dh[t]|| and step share of dL/dW_hh at a few steps."""
+    steps = len(next(iter(flows.values())).weight)
+    rows = sorted({*range(0, steps, max(1, steps // 5)), steps - 1})
+    print("\nper step t: ||dL/dh[t]||  |  ||step t's share of dL/dW_hh||")
+    for model, flow in flows.items():
+        print(f"  {model}")
+        for field, norms in (("dL/dh", flow.states), ("W_hh", flow.weight)):
+            if norms is not None:
+                print(f"{field:>10}" + "".join(f"  t={r + 1}: {norms[r]:.2e}" for r in rows))
 
 
 def measure(args):
@@ -134,7 +188,10 @@ def build_parser():
     parser.add_argument("--checkpoint", type=common.positive_int, metavar="N", default=1,
                         help="run the steps in segments of N recomputed in backward "
                         "(mg.checkpoint), for long --steps in little memory; the norms are "
-                        "then those of every N-th step (default: 1, every step kept)")
+                        "then those of every N-th step, and the three models' comparison, "
+                        "which keeps every step, is left out (default: 1, every step kept)")
+    parser.add_argument("--explode", type=float, metavar="S", default=3.0,
+                        help="scale of the exploding RNN's recurrent weights (default: 3)")
     return parser
 
 
@@ -145,12 +202,18 @@ def main(argv=None):
     mg.manual_seed(args.seed)
     with mg.default_backend(args.backend):
         results = measure(args)
+        flows = three_models(args) if args.checkpoint == 1 else None
     print_table(results, args.steps)
     panels = {setting: {kind.upper(): curve for kind, curve in by_cell.items()}
               for setting, by_cell in results.items()}
     path = common.plot_curves(args.out / "gradient_norms.png", panels, xlabel="time step t",
                               ylabel=f"||dL/dh[t]||  (loss at t = {args.steps})", log_y=True)
     print(f"wrote {path}")
+    if flows is not None:
+        print_flows(flows)
+        path = args.out / "gradient_flow.png"
+        mg.viz.plot_gradient_flow(flows, path, title=f"loss at t = {args.steps}")
+        print(f"wrote {path}")
     return 0
 
 

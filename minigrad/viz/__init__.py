@@ -170,7 +170,7 @@ def tape(tensor, names=None, module=None):
         The result whose graph to print (often a loss).
     names : dict of Tensor to str, optional
         Labels for some tensors; the others are numbered ``%0, %1, ...``.
-    module : nn.Module, optional
+    module : Module, optional
         Label its parameters by their names in it (``weight_hh_l0``); ``names`` wins
         where both name a tensor.
 
@@ -210,7 +210,7 @@ def to_dot(tensor, names=None, module=None, steps=None):
     ----------
     tensor, names, module
         As for :func:`tape`.
-    steps : list of Tensor (or of tuples of Tensor), or Tensor, optional
+    steps : list or Tensor, optional
         The state after each time step of a recurrence, ``h[1], ..., h[T]`` (pairs
         ``(h[t], c[t])`` for an LSTM), or the output of a one-direction sequence
         layer, whose steps are then its time-concatenated hidden states. The ops
@@ -231,6 +231,8 @@ def to_dot(tensor, names=None, module=None, steps=None):
     lines = _lines(tensor, names, module, "to_dot")
     step_of = {} if steps is None else _step_of(_step_states(steps))
     out = ["digraph tape {", "  rankdir=LR;", '  node [fontname="Helvetica", fontsize=10];']
+    if step_of:  # the older ranking lets a cluster's box miss nodes edges pull across it
+        out.insert(2, "  newrank=true;")
     clusters, edges = {}, []  # the nodes of each step, and the edges into them
     for n, line in enumerate(lines):
         labels = ", ".join(line.labels)

@@ -35,7 +35,7 @@ def gradient_flow(loss, states, weight=None):
     ----------
     loss : Tensor
         A scalar computed from the states.
-    states : sequence of Tensor, or of tuples of Tensor
+    states : list
         The state after each step, in order: ``h[1], ..., h[T]`` for an Elman RNN or
         a GRU, pairs ``(h[t], c[t])`` for an LSTM (a tuple's norm is that of all
         its tensors together). The loss must reach the operations of step ``t``
@@ -137,15 +137,15 @@ def plot_gradient_flow(flows, path=None, title=None):
     ----------
     flows : GradientFlow or dict of str to GradientFlow
         One model's flow, or several by name (one line each).
-    path : str or path-like, optional
+    path : str or Path, optional
         Where to save the picture (any format matplotlib writes: ``.png``, ``.svg``).
     title : str, optional
         Above the picture.
 
     Returns
     -------
-    matplotlib.figure.Figure
-        One panel of :math:`\lVert \partial L / \partial h[t] \rVert`, and a second of
+    Figure
+        A ``matplotlib.figure.Figure``: one panel of :math:`\lVert \partial L / \partial h[t] \rVert`, and a second of
         each step's share of the weight's gradient when the flows measured one.
 
     Raises
@@ -171,10 +171,11 @@ def plot_gradient_flow(flows, path=None, title=None):
         panels.append(("weight", r"$\Vert$step $t$'s share of $\partial L/\partial W\Vert$"))
     figure = Figure(figsize=(5.5 * len(panels), 3.8), layout="constrained")
     for ax, (field, ylabel) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
-        for name, flow in flows.items():
+        for n, (name, flow) in enumerate(flows.items()):
             norms = getattr(flow, field)
-            if norms is not None:
-                ax.plot(np.arange(1, len(norms) + 1), norms, label=name)
+            if norms is not None:  # a zero (a share from h[0] = 0) has no place on a log scale
+                ax.plot(np.arange(1, len(norms) + 1), np.where(norms > 0, norms, np.nan),
+                        label=name, color=f"C{n}")  # one colour per model in both panels
         ax.set(xlabel="time step t", ylabel=ylabel, yscale="log")
         if None not in flows:
             ax.legend()
