@@ -18,6 +18,7 @@ lands on the tape.
 import heapq
 import itertools
 
+from minigrad.anomaly import detect_anomaly  # noqa: F401  (mg.autograd's, as in PyTorch)
 from minigrad.errors import GraphFreedError
 from minigrad.grad_mode import recording, set_grad_enabled
 from minigrad.ops._broadcast import unbroadcast
