@@ -19,7 +19,8 @@ if __package__ in (None, ""):
     # Run as a file, ``python benchmarks/run.py``: make the package importable.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench_long_unroll, bench_overhead, bench_rnn, bench_sequence_prediction
+from benchmarks import (bench_lengths, bench_long_unroll, bench_overhead, bench_rnn,
+                        bench_sequence_prediction)
 from benchmarks.frameworks import CPU, CPUS, DEVICES, device_for, environment, set_torch_threads
 from benchmarks.harness import measure
 from benchmarks.report import format_table, to_json
@@ -30,14 +31,16 @@ ROUNDS, QUICK_ROUNDS = 20, 2
 def all_workloads(quick, device=CPU):
     """The workloads that run on ``device``, in order; nothing is built until a setup runs.
 
-    The CPU runs W1 to W7. A GPU runs W1 to W5 and the GPU-sized G1 to G5; not W6 and
-    W7, whose figures include the peak memory of the host process.
+    The CPU runs W1 to W8. A GPU runs W1 to W5 and the GPU-sized G1 to G5; not W6 and
+    W7, whose figures include the peak memory of the host process, nor W8, whose target is
+    a CPU goal.
     """
     workloads = bench_rnn.workloads(quick, device) + [bench_overhead.workload(quick, device)]
     if device.is_gpu:
         workloads += bench_rnn.gpu_workloads(quick, device)
     else:
-        workloads += [bench_long_unroll.workload(quick), bench_sequence_prediction.workload(quick)]
+        workloads += [bench_long_unroll.workload(quick), bench_sequence_prediction.workload(quick),
+                      bench_lengths.workload(quick)]
     return sorted(workloads, key=lambda w: (w.key[0] != "W", w.key))
 
 

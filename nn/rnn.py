@@ -20,6 +20,8 @@ from . import _checks as check
 from . import functional as F
 from .module import Module
 from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .utils.rnn import (PackedSequence, host_lengths, pack_padded_sequence,
+                        pad_packed_sequence)
 
 
 def unroll(cell, x, steps, state, reverse=False, segment=None):
@@ -77,6 +79,71 @@ def _steps(cell, x, steps, state, reverse):
     return mg.concat(hs, axis=0), state
 
 
+def packed_steps(cell, x, batch_sizes, state, reverse=False):
+    r"""The time loop over a packed batch: step :math:`t` runs the cell on its
+    :math:`b_t` live sequences only.
+
+    Parameters
+    ----------
+    cell : RNNCellBase
+    x : Tensor
+        A :class:`~minigrad.nn.utils.rnn.PackedSequence`'s data, ``(sum(batch_sizes), I)``.
+    batch_sizes : list of int
+        :math:`b_0 \ge b_1 \ge \dots`: the sequences still running at each step.
+    state
+        The state before the first step, ``b_0`` rows (longest sequence first).
+    reverse : bool
+        Run each sequence from its own last step to its first.
+
+    Returns
+    -------
+    hs : Tensor
+        The hidden states, packed as ``x``.
+    state
+        Each sequence's state after its own last step processed, ``b_0`` rows.
+    """
+    # The live sequences are always the first rows: going forward, the batch sheds its
+    # last rows as sequences end (their state is then final); going back, sequences join
+    # at their own last step with their initial state.
+    x_proj = _pieces(cell.input_projection(x), batch_sizes)
+    if reverse:
+        return _steps_back(cell, x_proj, batch_sizes, state)
+    ended = []  # the states of the sequences that ended, first ended first
+    for t, rows in enumerate(batch_sizes):
+        live = cell.unpack(state)
+        if live[0].shape[0] > rows:
+            pieces = [_pieces(part, [rows, part.shape[0] - rows]) for part in live]
+            ended.append([ending for _, ending in pieces])
+            state = cell.pack([kept for kept, _ in pieces])
+        state = cell.step(x_proj[t], state)
+        x_proj[t] = cell.unpack(state)[0]
+    if ended:
+        state = cell.pack([mg.concat([part, *pieces]) for part, *pieces
+                           in zip(cell.unpack(state), *ended[::-1])])
+    return mg.concat(x_proj, axis=0), state
+
+
+def _steps_back(cell, x_proj, batch_sizes, state):
+    """:func:`packed_steps` in reverse: the sequences join the batch at their last step."""
+    following = [*batch_sizes[1:], 0]
+    joins = [rows - after for rows, after in zip(batch_sizes, following) if rows > after]
+    waiting = [_pieces(part, joins[::-1]) for part in cell.unpack(state)]
+    state = None
+    for t in reversed(range(len(batch_sizes))):
+        if batch_sizes[t] > following[t]:
+            joining = [pieces.pop(0) for pieces in waiting]
+            state = cell.pack(joining if state is None else
+                              [mg.concat(pair) for pair in zip(cell.unpack(state), joining)])
+        state = cell.step(x_proj[t], state)
+        x_proj[t] = cell.unpack(state)[0]
+    return mg.concat(x_proj, axis=0), state
+
+
+def _pieces(x, sizes):
+    """``x`` split along its first axis into a list of pieces of ``sizes`` rows."""
+    return list(mg.split(x, list(itertools.accumulate(sizes[:-1]))))
+
+
 def _segment(cell, x, steps, reverse, *state):
     """One checkpointed segment of the time loop, its state flat for :func:`mg.checkpoint`."""
     hs, state = _steps(cell, x, steps, cell.pack(state), reverse)
@@ -131,19 +198,29 @@ class RNNBase(Module):
 
     Inputs
     ------
-    input : Tensor
-        ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), or unbatched ``(T, I)``.
+    input : Tensor or PackedSequence
+        ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), or unbatched ``(T, I)``; or a
+        :class:`~minigrad.nn.utils.rnn.PackedSequence` of sequences of unequal lengths.
     state : optional
         Each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
-        ``B``), indexed by ``k * num_directions + d``; zeros when omitted.
+        ``B``), indexed by ``k * num_directions + d``; zeros when omitted. With unequal
+        lengths, in the batch's own order (not sorted).
+    lengths : list of int or integer Tensor, optional
+        The short form of packing: one length per sequence of a padded batched
+        ``input``, in any order, each in :math:`1 \dots T`. Each step then runs the cells
+        on the sequences still running only, as on a PackedSequence.
 
     Outputs
     -------
-    output : Tensor
+    output : Tensor or PackedSequence
         The last layer's hidden state at every step, ``(T, B, num_directions * H)``
-        (``(B, T, ...)`` when ``batch_first``).
+        (``(B, T, ...)`` when ``batch_first``); zero past each sequence's length. A
+        PackedSequence for a PackedSequence input.
     state
-        The final states of every layer and direction, shaped as the input state.
+        The final states of every layer and direction, shaped as the input state. With
+        unequal lengths each sequence's state after its own last step; the reverse
+        direction's after its first step, having started at the sequence's own end, as
+        PyTorch's packed sequences.
     """
 
     cell_class = None
@@ -213,15 +290,16 @@ class RNNBase(Module):
             cell, cell_name = target
             setattr(cell, cell_name, value)
 
-    def forward(self, x, state=None):
+    def forward(self, x, state=None, lengths=None):
+        if isinstance(x, PackedSequence) or lengths is not None:
+            return self._forward_packed(x, state, lengths)
         x, batched = self._time_major(x)
         steps, batch = x.shape[0], x.shape[1]
         states = self._initial_states(state, batch, batched)
         layer_output = x.reshape(steps * batch, self.input_size)
         finals = []
         for layer, cells in enumerate(self._cells):
-            if layer > 0 and self.training and self.dropout > 0:
-                layer_output = F.dropout(layer_output, self.dropout)
+            layer_output = self._between_layers(layer, layer_output)
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
                 hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse,
@@ -235,6 +313,60 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         return output, self._final_state(finals, batched)
+
+    def _between_layers(self, layer, layer_output):
+        """Dropout on a layer's input, in training, for every layer but the first."""
+        if layer > 0 and self.training and self.dropout > 0:
+            return F.dropout(layer_output, self.dropout)
+        return layer_output
+
+    def _forward_packed(self, x, state, lengths):
+        """The layer over a packed batch, or a padded one with ``lengths`` (the short form):
+        each step runs the cells on the sequences still running only."""
+        owner = type(self).__name__
+        if isinstance(x, PackedSequence):
+            if lengths is not None:
+                raise ValueError(f"{owner}: got a PackedSequence and lengths={lengths!r}; a "
+                                 "packed batch carries its lengths, pass lengths=None")
+            packed, steps = x, None
+        else:
+            x, batched = self._time_major(x)
+            if not batched:
+                raise ValueError(f"{owner}: expected a batched input (T, B, I) with lengths, "
+                                 f"got shape {x.shape}; an unbatched sequence needs none")
+            steps = x.shape[0]
+            packed = pack_padded_sequence(x, host_lengths(owner, lengths, x.shape[1], steps),
+                                          enforce_sorted=False)
+        if self.checkpoint is not None:
+            raise ValueError(f"{owner}: checkpoint={self.checkpoint!r} runs full-length "
+                             "sequences only; build the layer with checkpoint=None for "
+                             "lengths or a PackedSequence")
+        check.features(owner, packed.data, self.input_size, "input_size")
+        batch_sizes = packed.batch_sizes.numpy().tolist()
+        states = self._initial_states(state, batch_sizes[0], True)
+        if packed.sorted_indices is not None:  # the states follow the sequences' order
+            states = [self._reorder(s, packed.sorted_indices) for s in states]
+        layer_output, finals = packed.data, []
+        for layer, cells in enumerate(self._cells):
+            layer_output = self._between_layers(layer, layer_output)
+            outputs = []
+            for cell, reverse in zip(cells, (False, True)):
+                hs, final = packed_steps(cell, layer_output, batch_sizes,
+                                         states[len(finals)], reverse)
+                outputs.append(hs)
+                finals.append(final)
+            layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
+        if packed.unsorted_indices is not None:
+            finals = [self._reorder(s, packed.unsorted_indices) for s in finals]
+        output = packed._replace(data=layer_output)
+        if steps is not None:
+            output = pad_packed_sequence(output, self.batch_first, total_length=steps)[0]
+        return output, self._final_state(finals, True)
+
+    def _reorder(self, state, order):
+        """``state``'s rows in ``order``."""
+        first = self._cells[0][0]
+        return first.pack([part[order.numpy()] for part in first.unpack(state)])
 
     def _segment_length(self, steps):
         """How many steps each checkpointed segment has for a sequence of ``steps``."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]
+WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]
 GPU_WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "G1", "G2", "G3", "G4", "G5"]
 
 
@@ -50,6 +50,8 @@ def expected_contenders(key, torch_names, peers):
     """The rows of workload ``key``, in order, given the torch rows and the installed peers."""
     if key == "W7":  # one script, two frameworks
         return ["minigrad", *torch_names["W7"]]
+    if key == "W8":  # lengths against the same layer on the full padded batch
+        return ["minigrad", "minigrad full length", *torch_names["W8"]]
     torch_rows = torch_names["W4" if key == "W4" else "rnn"]
     return ["minigrad", *torch_rows,
             *(["torch no oneDNN"] if torch_rows and key in LSTM_WORKLOADS else []),
@@ -85,7 +87,7 @@ def test_quick_suite_with_torch(run_quick):
     table, report = run_quick()
     assert report["environment"]["torch"] is not None
     check_structure(table, report, {"rnn": ["torch fused", "torch loop"], "W4": ["torch eager"],
-                                    "W7": ["torch loop"]})
+                                    "W7": ["torch loop"], "W8": ["torch packed"]})
 
 
 def test_quick_suite_without_torch_or_peers(run_quick, monkeypatch):
@@ -95,7 +97,7 @@ def test_quick_suite_without_torch_or_peers(run_quick, monkeypatch):
     table, report = run_quick()
     assert "torch not installed" in table and "mygrad not installed" in table
     assert report["environment"]["torch"] is None
-    check_structure(table, report, {"rnn": [], "W4": [], "W7": []})
+    check_structure(table, report, {"rnn": [], "W4": [], "W7": [], "W8": []})
 
 
 def test_cupy_backend_without_cupy_exits_with_one_line():
@@ -133,7 +135,7 @@ def test_gpu_mode_plumbing_with_a_stand_in_device(run_quick, monkeypatch):
 
     assert [w["key"] for w in report["workloads"]] == GPU_WORKLOADS
     assert "GPU: Stand-in GPU | CuPy 0.0-test" in table
-    assert "W6  " not in table and "W7  " not in table
+    assert "W6  " not in table and "W7  " not in table and "W8  " not in table
     env = report["environment"]
     assert env["backend"] == "numpy" and env["gpu"] == "Stand-in GPU" and env["peers"] == {}
     for workload in report["workloads"]:

@@ -1,0 +1,282 @@
+r"""Batches of sequences of unequal lengths: padding and packing, as ``torch.nn.utils.rnn``.
+
+A *padded* batch is ``(T, B, *)`` with each sequence's steps first and filler after
+them. A *packed* batch keeps only the real steps, time-major: the rows of step
+:math:`t` are the sequences still running at :math:`t`, longest first, so the
+``batch_sizes`` :math:`b_0 \ge b_1 \ge \dots \ge b_{T-1}` say how many there are. A
+sequence layer given a packed batch steps only those rows: the batch shrinks as
+sequences end, and no work is spent on padding.
+
+The index bookkeeping is done on the host once per batch (lengths are host values in
+PyTorch too); moving the data between layouts is one gather node each way, whose
+backward is one scatter.
+"""
+
+import numbers
+from typing import NamedTuple
+
+import numpy
+
+import minigrad as mg
+
+from .. import _checks as check
+
+__all__ = ["PackedSequence", "pack_padded_sequence", "pack_sequence", "pad_packed_sequence",
+           "pad_sequence"]
+
+
+class PackedSequence(NamedTuple):
+    r"""A batch of sequences of unequal lengths, only their real steps, time-major.
+
+    Made by :func:`pack_padded_sequence` or :func:`pack_sequence`; sequence layers take
+    one and return one. Fields as PyTorch's:
+
+    Attributes
+    ----------
+    data : Tensor
+        ``(sum(batch_sizes), *)``: step 0 of every sequence (longest first), then step 1
+        of those that have one, and so on.
+    batch_sizes : Tensor
+        int64 on the host backend, :math:`b_t` for each step :math:`t`.
+    sorted_indices : Tensor or None
+        int64: the ``j``-th longest sequence is ``sorted_indices[j]`` of the original
+        batch; ``None`` when the batch came sorted.
+    unsorted_indices : Tensor or None
+        int64: the inverse permutation, where original sequence ``i`` sits in ``data``'s
+        rows; ``None`` when the batch came sorted.
+
+    Examples
+    --------
+    >>> from minigrad.nn.utils.rnn import pack_sequence
+    >>> packed = pack_sequence([mg.tensor([1.0, 2.0]), mg.tensor([3.0, 4.0, 5.0])],
+    ...                        enforce_sorted=False)
+    >>> packed.data.numpy(), packed.batch_sizes.numpy()
+    (array([3., 1., 4., 2., 5.], dtype=float32), array([2, 2, 1]))
+    >>> packed.sorted_indices.numpy()
+    array([1, 0])
+    """
+
+    data: mg.Tensor
+    batch_sizes: mg.Tensor
+    sorted_indices: mg.Tensor = None
+    unsorted_indices: mg.Tensor = None
+
+
+def pad_sequence(sequences, batch_first=False, padding_value=0.0):
+    r"""Stack sequences of unequal lengths into one padded batch.
+
+    Parameters
+    ----------
+    sequences : sequence of Tensor
+        Each ``(L_i, *)``, the same ``*`` for all.
+    batch_first : bool
+        Return ``(B, T, *)`` instead of ``(T, B, *)``, where :math:`T = \max_i L_i`.
+    padding_value : float
+        What fills the steps past each sequence's length.
+
+    Returns
+    -------
+    Tensor
+        The padded batch; gradients flow back to each sequence.
+
+    Examples
+    --------
+    >>> from minigrad.nn.utils.rnn import pad_sequence
+    >>> pad_sequence([mg.tensor([1.0]), mg.tensor([2.0, 3.0])]).numpy()
+    array([[1., 2.],
+           [0., 3.]], dtype=float32)
+    """
+    if isinstance(sequences, mg.Tensor) or not sequences:
+        raise TypeError(f"pad_sequence: expected a non-empty list of Tensors, got {sequences!r}")
+    for s in sequences:
+        check.tensor("pad_sequence", "each sequence", s)
+    batch_first = check.boolean("pad_sequence", "batch_first", batch_first)
+    padding_value = check.real("pad_sequence", "padding_value", padding_value)
+    longest = max(s.shape[0] for s in sequences)
+    padded = [s if s.shape[0] == longest else
+              mg.concat([s, mg.full((longest - s.shape[0], *s.shape[1:]), padding_value,
+                                    dtype=s.dtype, backend=s.backend)])
+              for s in sequences]
+    return mg.stack(padded, axis=0 if batch_first else 1)
+
+
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+    r"""Pack a padded batch: keep each sequence's first ``lengths[i]`` steps.
+
+    Parameters
+    ----------
+    input : Tensor
+        ``(T, B, *)``, or ``(B, T, *)`` when ``batch_first``.
+    lengths : list of int or integer Tensor
+        One length per sequence, each in :math:`1 \dots T`.
+    batch_first : bool
+    enforce_sorted : bool
+        With ``True`` the lengths must not increase (the batch is already longest
+        first); with ``False`` any order, and the permutation is kept in the result.
+
+    Returns
+    -------
+    PackedSequence
+
+    Raises
+    ------
+    ValueError
+        If a length is not an integer, is 0 or beyond ``T``, the count of lengths is not
+        the batch size, or (``enforce_sorted``) the lengths increase somewhere.
+
+    Examples
+    --------
+    >>> from minigrad.nn.utils.rnn import pack_padded_sequence
+    >>> padded = mg.tensor([[1.0, 2.0], [3.0, 0.0]])      # (T=2, B=2): lengths 2 and 1
+    >>> pack_padded_sequence(padded, [2, 1]).data.numpy()
+    array([1., 2., 3.], dtype=float32)
+    """
+    check.tensor("pack_padded_sequence", "input", input)
+    batch_first = check.boolean("pack_padded_sequence", "batch_first", batch_first)
+    enforce_sorted = check.boolean("pack_padded_sequence", "enforce_sorted", enforce_sorted)
+    if input.ndim < 2:
+        raise ValueError(f"pack_padded_sequence: expected input of at least 2 dimensions "
+                         f"(T, B, *), got shape {input.shape}")
+    if batch_first:
+        input = input.transpose(1, 0, *range(2, input.ndim))
+    steps, batch = input.shape[:2]
+    lengths = host_lengths("pack_padded_sequence", lengths, batch, steps)
+    if enforce_sorted:
+        if any(a < b for a, b in zip(lengths, lengths[1:])):
+            raise ValueError(
+                f"pack_padded_sequence: expected lengths sorted longest first with "
+                f"enforce_sorted=True, got lengths={list(lengths)}; pass enforce_sorted=False"
+            )
+        order = numpy.arange(batch)
+    else:
+        order = numpy.argsort(-lengths, kind="stable")
+    batch_sizes = _batch_sizes(lengths[order], int(lengths.max()))
+    rows = numpy.concatenate([t * batch + order[:b] for t, b in enumerate(batch_sizes)])
+    data = input.reshape(steps * batch, *input.shape[2:])[rows]
+    return _packed(data, batch_sizes, None if enforce_sorted else order)
+
+
+def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+    r"""Unpack a :class:`PackedSequence` into a padded batch: the inverse of packing.
+
+    Parameters
+    ----------
+    sequence : PackedSequence
+    batch_first : bool
+        Return ``(B, T, *)`` instead of ``(T, B, *)``.
+    padding_value : float
+        What fills the steps past each sequence's length.
+    total_length : int, optional
+        Pad to this many steps instead of the longest length (at least that).
+
+    Returns
+    -------
+    padded : Tensor
+        The sequences in their original order.
+    lengths : Tensor
+        int64 on the host backend, each sequence's length.
+
+    Examples
+    --------
+    >>> from minigrad.nn.utils.rnn import pack_sequence, pad_packed_sequence
+    >>> packed = pack_sequence([mg.tensor([1.0, 2.0]), mg.tensor([3.0])])
+    >>> padded, lengths = pad_packed_sequence(packed, batch_first=True)
+    >>> padded.numpy(), lengths.numpy()
+    (array([[1., 2.],
+           [3., 0.]], dtype=float32), array([2, 1]))
+    """
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(f"pad_packed_sequence: expected a PackedSequence, got "
+                        f"{type(sequence).__name__}")
+    batch_first = check.boolean("pad_packed_sequence", "batch_first", batch_first)
+    padding_value = check.real("pad_packed_sequence", "padding_value", padding_value)
+    batch_sizes = sequence.batch_sizes.numpy()
+    steps, batch = len(batch_sizes), int(batch_sizes[0])
+    if total_length is not None:
+        if not check.is_number(numbers.Integral, total_length) or total_length < steps:
+            raise ValueError(f"pad_packed_sequence: expected total_length to be an int of at "
+                             f"least the longest length {steps}, got {total_length!r}")
+        steps = int(total_length)
+    order = (numpy.arange(batch) if sequence.sorted_indices is None
+             else sequence.sorted_indices.numpy())
+    data = sequence.data
+    filler = mg.full((1, *data.shape[1:]), padding_value, dtype=data.dtype,
+                     backend=data.backend)
+    # Every padded place reads a row of data, or the filler row after the last one.
+    rows = numpy.full((steps, batch), data.shape[0])
+    start = 0
+    for t, b in enumerate(batch_sizes):
+        rows[t, order[:b]] = numpy.arange(start, start + b)
+        start += b
+    if batch_first:
+        rows = rows.T
+    padded = mg.concat([data, filler])[rows.reshape(-1)]
+    lengths = numpy.empty(batch, dtype=numpy.int64)
+    lengths[order] = (batch_sizes[None, :] > numpy.arange(batch)[:, None]).sum(axis=1)
+    return padded.reshape(*rows.shape, *data.shape[1:]), mg.tensor(lengths, backend="numpy")
+
+
+def pack_sequence(sequences, enforce_sorted=True):
+    r"""Pack a list of sequences of unequal lengths: :func:`pad_sequence`, then
+    :func:`pack_padded_sequence`.
+
+    Parameters
+    ----------
+    sequences : sequence of Tensor
+        Each ``(L_i, *)``; longest first unless ``enforce_sorted=False``.
+    enforce_sorted : bool
+
+    Returns
+    -------
+    PackedSequence
+
+    Examples
+    --------
+    >>> from minigrad.nn.utils.rnn import pack_sequence
+    >>> pack_sequence([mg.tensor([1.0, 2.0]), mg.tensor([3.0])]).batch_sizes.numpy()
+    array([2, 1])
+    """
+    padded = pad_sequence(sequences)
+    return pack_padded_sequence(padded, [s.shape[0] for s in sequences],
+                                enforce_sorted=enforce_sorted)
+
+
+def host_lengths(owner, lengths, batch, steps):
+    """``lengths`` checked (integers in ``1..steps``, one per sequence) as a NumPy int array."""
+    if isinstance(lengths, mg.Tensor):
+        values = lengths.numpy()
+        if values.dtype.kind not in "iu":
+            raise ValueError(f"{owner}: expected lengths to be integers, got a tensor of "
+                             f"dtype {values.dtype}: {values.tolist()}")
+        values = values.tolist()
+    else:
+        values = list(lengths) if hasattr(lengths, "__iter__") else lengths
+        if not isinstance(values, list) or not all(
+                check.is_number(numbers.Integral, n) for n in values):
+            raise ValueError(f"{owner}: expected lengths to be a list of ints or an integer "
+                             f"tensor, got {lengths!r}")
+    if numpy.ndim(values) != 1 or len(values) != batch:
+        raise ValueError(f"{owner}: expected lengths to hold one length per sequence "
+                         f"({batch}), got {len(values) if numpy.ndim(values) else 0}: {values}")
+    for i, n in enumerate(values):
+        if not 1 <= n <= steps:
+            raise ValueError(f"{owner}: expected every length in 1..{steps} (the padded "
+                             f"length T), got lengths[{i}] = {n}")
+    return numpy.asarray(values, dtype=numpy.int64)
+
+
+def _batch_sizes(sorted_lengths, steps):
+    """How many of the sequences (longest first) are still running at each step."""
+    return (sorted_lengths[None, :] > numpy.arange(steps)[:, None]).sum(axis=1)
+
+
+def _packed(data, batch_sizes, order):
+    """The PackedSequence of ``data``; ``order`` is the sorting permutation or None."""
+    host = "numpy"
+    sizes = mg.tensor(numpy.asarray(batch_sizes, dtype=numpy.int64), backend=host)
+    if order is None:
+        return PackedSequence(data, sizes)
+    inverse = numpy.empty_like(order)
+    inverse[order] = numpy.arange(len(order))
+    return PackedSequence(data, sizes, mg.tensor(order, backend=host),
+                          mg.tensor(inverse, backend=host))
