@@ -95,6 +95,7 @@ napoleon_type_aliases = {
     "number": ":class:`~numbers.Number`",
     "Figure": "``Figure``",  # matplotlib's, an optional dependency the docs do not link
     "GradientFlow": ":class:`~minigrad.viz.GradientFlow`",
+    "PackedSequence": ":class:`~minigrad.nn.utils.rnn.PackedSequence`",
 }
 
 # ---- cross-references ------------------------------------------------------------------

@@ -205,8 +205,8 @@ class RNNBase(Module):
         Each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
         ``B``), indexed by ``k * num_directions + d``; zeros when omitted. With unequal
         lengths, in the batch's own order (not sorted).
-    lengths : list of int or integer Tensor, optional
-        The short form of packing: one length per sequence of a padded batched
+    lengths : list of int or Tensor, optional
+        The short form of packing: one integer length per sequence of a padded batched
         ``input``, in any order, each in :math:`1 \dots T`. Each step then runs the cells
         on the sequences still running only, as on a PackedSequence.
 

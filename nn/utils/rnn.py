@@ -107,8 +107,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     ----------
     input : Tensor
         ``(T, B, *)``, or ``(B, T, *)`` when ``batch_first``.
-    lengths : list of int or integer Tensor
-        One length per sequence, each in :math:`1 \dots T`.
+    lengths : list of int or Tensor
+        One length per sequence (integers), each in :math:`1 \dots T`.
     batch_first : bool
     enforce_sorted : bool
         With ``True`` the lengths must not increase (the batch is already longest
