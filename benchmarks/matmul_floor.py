@@ -30,7 +30,7 @@ def recurrent_products(gates, steps, batch, inputs, hidden, input_grad=False):
         (batch, hidden, width, steps),  # forward: h[t-1] @ W_hh.T at every step
         (width, rows, inputs, 1),  # backward: the gradient of W_ih, all steps at once
         # backward: the gradient of W_hh, all steps at once too: it only waits for the
-        # gradients of every step, so one product of their stack serves (autograd.Deferred)
+        # gradients of every step, so one product of their stack serves (gradients.Deferred)
         (width, rows, hidden, 1),
         # backward: the gradient of h[t-1]; the initial state needs none
         (batch, width, hidden, steps - 1),

@@ -21,7 +21,7 @@ import itertools
 from minigrad.anomaly import detect_anomaly  # noqa: F401  (mg.autograd's, as in PyTorch)
 from minigrad.errors import GraphFreedError
 from minigrad.grad_mode import recording, set_grad_enabled
-from minigrad.ops._broadcast import unbroadcast
+from minigrad.gradients import Deferred, unbroadcast
 from minigrad.tensor import Tensor
 
 
@@ -45,26 +45,9 @@ class _Root:
         return self.seeds
 
 
-class Deferred:
-    r"""A leaf's gradient contribution :math:`a^\top b` kept as its two factors.
-
-    (With ``b`` None it stands for :math:`a^\top \mathbf{1}`, the column sums of ``a``:
-    a bias.) A weight used at every time step receives one contribution per step.
-    :class:`DeferredSums` adds them up a block of steps at a time with one product of
-    the stacked factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots; a_k]^\top
-    [b_1; \dots; b_k]`: one large matrix product, instead of :math:`k` small ones each
-    followed by an addition into the gradient. Only :class:`~minigrad.ops.linalg.Linear`
-    makes them, in a first-order walk, and only for leaves.
-    """
-
-    __slots__ = ("a", "b")
-
-    def __init__(self, a, b=None):
-        self.a, self.b = a, b
-
-
 class DeferredSums:
-    """A walk's pending :class:`Deferred` contributions, summed a block at a time.
+    """A walk's pending :class:`~minigrad.gradients.Deferred` contributions, summed a block
+    at a time.
 
     Summing them only at the end of the walk would keep every step's factors alive
     until then, so memory would not fall as BPTT walks back in time; summing each one
@@ -312,9 +295,9 @@ def _sum_into(total, g, slot, owned):
 def _to_leaf(t, g, targets, found, owned, deferred, fresh=False):
     """Accumulate into a leaf's ``.grad``, or into ``found`` when collecting for grad().
 
-    ``g`` has the leaf's shape, or is a :class:`Deferred` contribution, which is filed
-    in ``deferred`` until its block is summed. ``fresh`` says that nothing else holds
-    ``g``: the walk has just computed it.
+    ``g`` has the leaf's shape, or is a :class:`~minigrad.gradients.Deferred`
+    contribution, which is filed in ``deferred`` until its block is summed. ``fresh``
+    says that nothing else holds ``g``: the walk has just computed it.
     """
     if type(g) is Deferred:
         g = deferred.add(t, g)

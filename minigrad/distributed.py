@@ -30,6 +30,8 @@ import time
 
 import numpy
 
+from minigrad.tensor import Tensor
+
 __all__ = [
     "all_reduce", "barrier", "broadcast", "get_rank", "get_world_size", "init", "is_initialized",
     "is_mpi_launched", "shard_indices",
@@ -218,7 +220,6 @@ def _communicator(op):
 
 
 def _checked(tensor, op):
-    from minigrad.tensor import Tensor  # here: the package imports this module lazily
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: expected a Tensor, got {type(tensor).__name__}")
     return tensor._data

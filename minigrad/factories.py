@@ -1,15 +1,15 @@
 """Functions that create tensors: from data, constant-filled, random, ranges.
 
-``tensor``, which reads data, is defined in ``minigrad._reading`` and re-exported here.
+``tensor``, which reads data, is defined in ``minigrad.from_data`` and re-exported here.
 """
 
 import math
 import numbers
 
 from minigrad import backends
-from minigrad import ops as _ops  # circular: ops import the factories; used at call time
-from minigrad._reading import _backend, _check_fits, _finish, tensor
 from minigrad.dtypes import as_dtype, bool_, float32, int64, is_floating
+from minigrad.from_data import _backend, _check_fits, _finish, tensor
+from minigrad.ops._checks import _tensor
 
 __all__ = [
     "arange", "eye", "full", "manual_seed", "ones", "ones_like", "rand", "randn", "tensor",
@@ -125,7 +125,7 @@ def full(shape, value, dtype=float32, backend=None, requires_grad=False):
 
 def _like(t, value, dtype, backend, requires_grad, op):
     """``t``'s shape filled with ``value``, for ``op`` (``zeros_like``, ``ones_like``)."""
-    _ops._tensor(t, op)
+    _tensor(t, op)
     return _filled((t.shape,), value, dtype or t.dtype, backend or t.backend, requires_grad, op)
 
 

@@ -1,7 +1,9 @@
 r"""Conversions that keep values: a change of dtype, a move to another backend."""
 
+from minigrad.dtypes import as_dtype, is_floating
 from minigrad.function import Function
 from minigrad.grad_mode import recording
+from minigrad.tensor import Tensor
 
 
 class Cast(Function):
@@ -40,3 +42,13 @@ def to_backend(x, target):
     # apply labels outputs with the inputs' backend; this op's output lives on the target.
     y._backend = target
     return y
+
+
+def cast(x, dtype):
+    """Return ``x`` converted to ``dtype``; differentiable between floating types."""
+    dtype = as_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    if not is_floating(dtype):
+        return Tensor(x.data.astype(dtype), x._backend)
+    return Cast.apply(x, dtype=dtype)

@@ -10,7 +10,10 @@ import math
 from minigrad.backends import KernelSource
 from minigrad.function import Function
 from minigrad.grad_mode import recording
-from minigrad.ops.shape import Where
+from minigrad.tensor import Tensor, _operand
+
+from ._checks import _tensor
+from .shape import Where, where
 
 # On a GPU every NumPy-style pass over an array is a kernel launch, so the nonlinearities
 # whose NumPy forms take several passes also carry one kernel each (see KernelSource).
@@ -295,3 +298,90 @@ class Clip(Function):
         x = self.arrays[0]
         # Where clipping left x unchanged (bounds included, as in PyTorch) the slope is 1.
         return gy * self.constant((self.saved == x).astype(x.dtype))
+
+
+# ---- the functions ---------------------------------------------------------------------
+
+
+add, sub, mul, div, pow = Add.apply, Sub.apply, Mul.apply, Div.apply, Pow.apply
+neg = Neg.apply
+# The elementwise loss of nn.functional.binary_cross_entropy_with_logits, which checks it.
+sigmoid_cross_entropy = SigmoidCrossEntropy.apply
+
+
+def _elementwise(primitive, name):
+    """The public function ``mg.<name>(x)``: one ``primitive`` node, documented by its maths."""
+
+    def function(x):
+        return primitive.apply(x)
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = (
+        f"{primitive.__doc__}\n\n"
+        f"One node on the tape, :class:`~{primitive.__module__}.{primitive.__name__}`; "
+        f"also the method ``x.{name}()``.\n\n"
+        "Parameters\n----------\nx : Tensor\n    The input, of any shape.\n\n"
+        "Returns\n-------\nTensor\n    The result, elementwise: the shape and dtype of ``x``.\n"
+    )
+    return function
+
+
+exp, log, sqrt, abs = (_elementwise(Exp, "exp"), _elementwise(Log, "log"),
+                       _elementwise(Sqrt, "sqrt"), _elementwise(Abs, "abs"))
+tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoid"),
+                       _elementwise(Relu, "relu"))
+
+
+def clip(x, min=None, max=None):
+    r"""Limit ``x`` to ``[min, max]``; :math:`dy/dx = 1` inside, 0 where clipped.
+
+    Parameters
+    ----------
+    x : Tensor
+    min, max : float or Tensor, optional
+        The bounds; either may be ``None``, not both. A value equal to a bound
+        counts as inside. Tensor bounds broadcast against ``x`` and receive the
+        gradient where they are the result (composed from :func:`where`).
+
+    Returns
+    -------
+    Tensor
+        Of ``x``'s shape.
+
+    Raises
+    ------
+    ValueError
+        If both bounds are ``None``.
+    """
+    if min is None and max is None:
+        raise ValueError("clip: expected at least one of min and max, got neither")
+    # NumPy scalar bounds become Python numbers, which do not promote float32 to float64.
+    lo = None if min is None else _operand(min, "clip")
+    hi = None if max is None else _operand(max, "clip")
+    if isinstance(lo, Tensor) or isinstance(hi, Tensor):  # operands, not options of Clip
+        y = _tensor(x, "clip")
+        y = y if lo is None else where(y < lo, lo, y)
+        return y if hi is None else where(y > hi, hi, y)
+    return Clip.apply(_tensor(x, "clip"), lo=lo, hi=hi)
+
+
+def compare(name, a, b):
+    """Elementwise comparison ``xp.<name>(a, b)``; a boolean tensor, outside the graph.
+
+    Raises
+    ------
+    ValueError
+        If the operands live on different backends, or their shapes do not broadcast.
+    """
+    if isinstance(b, Tensor):
+        if b._backend is not a._backend:
+            raise ValueError(
+                f"{name}: operands live on different backends, {a.backend!r} and {b.backend!r}; "
+                f"move one with .to({a.backend!r})"
+            )
+        b = b.data
+    try:
+        return Tensor(getattr(a._backend.xp, name)(a.data, b), a._backend)
+    except ValueError:  # only arrays fail to broadcast: b is one
+        raise ValueError(f"{name}: expected shapes that broadcast together, got {a.shape} and "
+                         f"{b.shape}") from None

@@ -1,7 +1,11 @@
-r"""Matrix multiplication."""
+r"""Matrix products: ``MatMul`` and ``Linear``, the gradients of a weight and a bias, and
+the functions ``matmul`` and ``linear``."""
 
 from minigrad.function import Function
 from minigrad.grad_mode import recording
+from minigrad.gradients import Deferred
+
+from ._checks import _tensor
 
 
 def _swap_last(t):
@@ -37,7 +41,7 @@ class Linear(Function):
     summed over the rows for a bias. Three nodes (transpose, matmul, add) would do; one
     keeps a recurrent step short, and :math:`\bar y^\top x` comes out already in the
     weight's ``(out, in)`` layout. In a first-order backward pass, a leaf weight and
-    bias get :class:`~minigrad.autograd.Deferred` factors rather than products.
+    bias get :class:`~minigrad.gradients.Deferred` factors rather than products.
     """
 
     __slots__ = ()
@@ -66,7 +70,7 @@ def weight_gradient(node, index, gy, x):
     :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
     """
     if not recording() and node.inputs[index]._node is None:
-        return autograd.Deferred(gy, x)
+        return Deferred(gy, x)
     return gy.T @ x
 
 
@@ -78,8 +82,92 @@ def bias_gradient(node, index, gy):
     """
     b = node.inputs[index]
     if not recording() and b._node is None and b.ndim == 1:
-        return autograd.Deferred(gy)
+        return Deferred(gy)
     return gy
 
 
-from minigrad import autograd  # noqa: E402  (circular: autograd imports the ops)
+# ---- the functions ---------------------------------------------------------------------
+
+
+def matmul(a, b):
+    r"""Matrix product with NumPy's rules; 1-D operands are promoted, then the axis dropped.
+
+    Composite for 1-D operands (a reshape around the primitive). The backward
+    rules are :math:`\bar a = \bar y\, b^\top` and :math:`\bar b = a^\top \bar y`.
+
+    Parameters
+    ----------
+    a : Tensor
+        ``(..., n, k)``, or ``(k,)``.
+    b : Tensor
+        ``(..., k, m)``, or ``(k,)``; leading axes broadcast against ``a``'s.
+
+    Returns
+    -------
+    Tensor
+        ``(..., n, m)``, without ``n`` or ``m`` for a 1-D operand.
+
+    Raises
+    ------
+    ValueError
+        If the inner sizes differ or an operand is 0-d (the message names both shapes).
+    """
+    _tensor(a, "matmul")
+    _tensor(b, "matmul")
+    # Checked here, before 1-D operands are reshaped, so the message names the user's shapes.
+    if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
+        raise ValueError(
+            f"matmul: expected the last axis of a to match the "
+            f"{'only' if b.ndim == 1 else 'second-to-last'} axis of b, "
+            f"got shapes {a.shape} and {b.shape}"
+        )
+    if a.ndim == 1 and b.ndim == 1:
+        return MatMul.apply(a.reshape(1, -1), b.reshape(-1, 1)).reshape(())
+    if a.ndim == 1:
+        y = MatMul.apply(a.reshape(1, -1), b)
+        return y.reshape(y.shape[:-2] + y.shape[-1:])
+    if b.ndim == 1:
+        return MatMul.apply(a, b.reshape(-1, 1)).reshape(a.shape[:-1])
+    return MatMul.apply(a, b)
+
+
+def linear(x, weight, bias=None):
+    r"""The affine map :math:`y = x W^\top + b` of a layer, as one primitive node.
+
+    Parameters
+    ----------
+    x : Tensor
+        ``(N, in_features)``.
+    weight : Tensor
+        ``(out_features, in_features)``, PyTorch's layout.
+    bias : Tensor, optional
+        ``(out_features,)``, added to every row; or ``(N, out_features)``, one row per
+        row of ``x`` (a recurrent step adds its input projection so, in the same node).
+
+    Returns
+    -------
+    Tensor
+        ``(N, out_features)``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``weight`` is not 2-D, the feature sizes differ (naming both shapes),
+        or ``bias`` is neither ``(out_features,)`` nor ``(N, out_features)``.
+    """
+    _tensor(x, "linear")
+    _tensor(weight, "linear")
+    if x.ndim != 2 or weight.ndim != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: expected x (N, in) and weight (out, in) with the same in, "
+            f"got x {x.shape} and weight {weight.shape}"
+        )
+    if bias is None:
+        return Linear.apply(x, weight)
+    out_features = weight.shape[0]
+    if _tensor(bias, "linear").shape not in ((out_features,), (x.shape[0], out_features)):
+        raise ValueError(
+            f"linear: expected a bias of shape {(out_features,)} (out,) or "
+            f"{(x.shape[0], out_features)} (N, out), got {bias.shape}"
+        )
+    return Linear.apply(x, weight, bias)

@@ -1,11 +1,20 @@
-r"""Reductions: sum, max and min over axes, as primitives.
+"""Reductions: sum, max and min over axes as primitives, and the functions built on them.
 
-``mean``, ``logsumexp``, ``softmax`` and ``log_softmax`` are composites of these
-(see :mod:`minigrad.ops`).
+``Sum``, ``Max`` and ``Min`` are the primitives; ``sum``, ``max`` and ``min`` apply them,
+``argmax`` and ``argmin`` stay off the graph, and ``mean``, ``logsumexp``,
+``log_softmax`` and ``softmax`` are composites, whose backward comes from their parts.
+The functions share the checks of an ``axis`` argument, which name the function that
+was called.
 """
 
+import math
+import operator
+
 from minigrad.function import Function
-from minigrad.ops.shape import BroadcastTo
+from minigrad.tensor import Tensor
+
+from ._checks import _check_axis, _tensor
+from .shape import BroadcastTo
 
 
 def normalize_axes(axis, ndim):
@@ -70,3 +79,212 @@ class Min(Max):
 
     __slots__ = ()
     reduce = "min"
+
+
+# ---- the functions ---------------------------------------------------------------------
+
+
+def sum(x, axis=None, keepdims=False):
+    """Sum of ``x`` over ``axis`` (an int, a tuple, or ``None`` for all)."""
+    return Sum.apply(x, axis=_axis_arg(axis, "sum"), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """Largest values of ``x`` over ``axis``; ties share the gradient."""
+    return Max.apply(x, axis=_axis_arg(axis, "max"), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    """Smallest values of ``x`` over ``axis``; ties share the gradient."""
+    return Min.apply(x, axis=_axis_arg(axis, "min"), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean of ``x`` over ``axis``. Composite: backward comes from its parts.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
+    """
+    _floating(x, "mean")
+    count = math.prod(x.shape[a] for a in _composite_axes(x, axis, "mean"))
+    return sum(x, axis, keepdims) / count
+
+
+def argmax(x, axis=None):
+    """Indices of the largest values over ``axis`` (int64, not differentiable).
+
+    Raises
+    ------
+    TypeError
+        If ``axis`` is neither ``None`` nor an int.
+    ValueError
+        If ``axis`` is out of range, or the values to search are none (an empty tensor,
+        or an axis of length 0).
+    """
+    return _arg_reduction("argmax", x, axis)
+
+
+def argmin(x, axis=None):
+    """Indices of the smallest values over ``axis`` (int64, not differentiable).
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`argmax`.
+    """
+    return _arg_reduction("argmin", x, axis)
+
+
+def _arg_reduction(name, x, axis):
+    """``xp.argmax`` or ``xp.argmin`` (``name``) over one axis, or over all when ``None``."""
+    _tensor(x, name)
+    if axis is not None:
+        axis = _check_axis(name, axis, x.ndim, x.shape)
+    if (x.size if axis is None else x.shape[axis]) == 0:
+        searched = "a tensor" if axis is None else f"axis {axis}"
+        raise ValueError(f"{name}: expected {searched} with elements to search, got shape "
+                         f"{x.shape}")
+    return Tensor(getattr(x._backend.xp, name)(x.data, axis=axis), x._backend)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    r""":math:`\log \sum_i e^{x_i}` over ``axis``, computed without overflow.
+
+    Composite: backward comes from its parts. The maximum ``m`` is subtracted before
+    exponentiating, :math:`m + \log\sum_i e^{x_i - m}` (:math:`m = 0` where the
+    maximum is infinite); it is detached because the result does not depend on it.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int or tuple of int, optional
+        The axes to reduce; all when ``None``.
+    keepdims : bool
+        Keep the reduced axes with length 1.
+
+    Returns
+    -------
+    Tensor
+        ``x``'s shape without the reduced axes (or with them at length 1). Over an
+        axis of length 0 the sum has no terms: the result is :math:`\log 0 = -\infty`,
+        as in PyTorch, and ``x``'s gradient is empty, like ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor.
+    """
+    _floating(x, "logsumexp")
+    axes = _composite_axes(x, axis, "logsumexp")
+    if any(x.shape[a] == 0 for a in axes):
+        # Nothing to sum, so no maximum to shift by. The empty sum (0) minus inf is log 0
+        # without NumPy's divide-by-zero warning, and it keeps the result on the graph.
+        return x.sum(axis=axis, keepdims=keepdims) - math.inf
+    peak = x.max(axis=axis, keepdims=True).data
+    # A slice whose maximum is infinite (all -inf, or holding +inf) is not shifted: x - peak
+    # would be inf - inf = NaN there, and the sum is -inf or +inf, as it should be, anyway.
+    xp = x._backend.xp
+    shift = Tensor(xp.where(xp.isfinite(peak), peak, 0), x._backend)
+    total = (x - shift).exp().sum(axis=axis, keepdims=keepdims)
+    return total.log() + (shift if keepdims else shift.reshape(total.shape))
+
+
+def log_softmax(x, axis=-1):
+    r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int
+        The axis that the probabilities sum over (the classes).
+
+    Returns
+    -------
+    Tensor
+        Log-probabilities, of ``x``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
+    """
+    _floating(x, "log_softmax")
+    _composite_axes(x, axis, "log_softmax")
+    # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
+    # where x - logsumexp(x) would subtract two nearly equal large numbers.
+    shifted = x - x.max(axis=axis, keepdims=True).detach()
+    return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
+
+
+def softmax(x, axis=-1):
+    r""":math:`e^{x_i} / \sum_j e^{x_j}` over ``axis``, shifted by the maximum for stability.
+
+    Composite: backward comes from its parts.
+
+    Parameters
+    ----------
+    x : Tensor
+    axis : int
+        The axis that the probabilities sum over (the classes).
+
+    Returns
+    -------
+    Tensor
+        Probabilities, of ``x``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
+    """
+    _floating(x, "softmax")
+    _composite_axes(x, axis, "softmax")
+    e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _floating(x, name):
+    """Raise unless ``x`` is a floating-point Tensor.
+
+    The composites that divide or exponentiate (``mean``, ``logsumexp``, ``softmax``,
+    ``log_softmax``) all refuse integers and booleans, as PyTorch's ``mean`` and
+    ``softmax`` do, rather than let NumPy promote them to float64 on the way.
+    """
+    if _tensor(x, name).dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}; "
+                        "convert it with .to(mg.float32)")
+
+
+def _composite_axes(x, axis, name):
+    """``axis`` checked and normalised (see :func:`normalize_axes`) for the composite ``name``.
+
+    A composite checks its axis itself, so that an error names it rather than the
+    primitive (``max``, ``sum``) that would meet the axis first.
+    """
+    try:
+        return normalize_axes(_axis_arg(axis, name), x.ndim)
+    except ValueError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def _axis_arg(axis, name):
+    """``axis`` as the reductions take it: ``None``, an int or a tuple of ints.
+
+    Integers of other kinds (``numpy.int64``, an integer 0-d tensor) become ints.
+
+    Raises
+    ------
+    TypeError
+        If ``axis`` is none of these; the message names the function ``name``.
+    """
+    if axis is None or type(axis) is int:
+        return axis
+    try:
+        if isinstance(axis, (list, tuple)):
+            return tuple(operator.index(a) for a in axis)
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name}: expected axis to be None, an int or a tuple of ints, "
+                        f"got {axis!r}") from None

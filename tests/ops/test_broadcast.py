@@ -16,7 +16,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.ops._broadcast import unbroadcast
+from minigrad.gradients import unbroadcast
 
 
 @st.composite

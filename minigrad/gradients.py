@@ -1,4 +1,10 @@
-"""Undoing broadcasting: the one place where a gradient is summed back to its input's shape."""
+r"""The forms a gradient takes between a backward rule and the walk.
+
+:func:`unbroadcast` is the one place where a gradient is summed back to its input's
+shape; :class:`Deferred` is a weight's gradient left as two factors for the walk to
+multiply. The ops and the walk both import them from here, a module that imports
+neither.
+"""
 
 
 def unbroadcast(g, shape):
@@ -29,3 +35,22 @@ def unbroadcast(g, shape):
                          f"it broadcasts to, got {g.shape}")
     stretched = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     return g.sum(axis=tuple(range(lead)) + stretched, keepdims=True).reshape(shape)
+
+
+class Deferred:
+    r"""A leaf's gradient contribution :math:`a^\top b` kept as its two factors.
+
+    (With ``b`` None it stands for :math:`a^\top \mathbf{1}`, the column sums of ``a``:
+    a bias.) A weight used at every time step receives one contribution per step.
+    :class:`~minigrad.autograd.DeferredSums` adds them up a block of steps at a time
+    with one product of the stacked factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots;
+    a_k]^\top [b_1; \dots; b_k]`: one large matrix product, instead of :math:`k` small
+    ones each followed by an addition into the gradient. Only
+    :class:`~minigrad.ops.linalg.Linear` makes them, in a first-order walk, and only for
+    leaves.
+    """
+
+    __slots__ = ("a", "b")
+
+    def __init__(self, a, b=None):
+        self.a, self.b = a, b
