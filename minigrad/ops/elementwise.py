@@ -7,26 +7,13 @@ broadcasting is undone by the engine, not here.
 
 import math
 
-from minigrad.backends import KernelSource
+from minigrad.backends.cupy_kernels import SIGMOID, SIGMOID_GRAD, TANH_GRAD
 from minigrad.function import Function
 from minigrad.grad_mode import recording
 from minigrad.tensor import Tensor, _operand
 
 from ._checks import _tensor
 from .shape import Where, where
-
-# On a GPU every NumPy-style pass over an array is a kernel launch, so the nonlinearities
-# whose NumPy forms take several passes also carry one kernel each (see KernelSource).
-# exp(-x) only overflows to inf for very negative x, where 1 / (1 + inf) is the right 0.
-SIGMOID_DEVICE_FUNCTION = """
-template <typename T> __device__ T minigrad_sigmoid(T x) { return T(1) / (T(1) + exp(-x)); }
-"""
-SIGMOID = KernelSource("minigrad_sigmoid", "T x", "T y", "y = minigrad_sigmoid(x)",
-                       preamble=SIGMOID_DEVICE_FUNCTION)
-SIGMOID_GRAD = KernelSource("minigrad_sigmoid_grad", "T y, T gy", "T gx",
-                            "gx = gy * y * (T(1) - y)")
-TANH_GRAD = KernelSource("minigrad_tanh_grad", "T y, T gy", "T gx", "gx = gy * (T(1) - y * y)")
-
 
 class Add(Function):
     r"""``y = a + b``;   :math:`\partial y/\partial a = \partial y/\partial b = 1`."""
