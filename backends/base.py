@@ -1,7 +1,19 @@
 """The backend protocol: what the engine asks of an array library.
 
-Everything else the engine needs is reached through :attr:`Backend.xp`, an
-array namespace with NumPy's API (``numpy`` itself, or ``cupy``).
+This is everything the engine (tensors, ops, the walk, the factories, checkpoints
+and serialization) calls on a backend:
+
+- ``name``, and ``xp``, an array namespace with NumPy's API (``numpy`` itself, or
+  ``cupy``), through which every op computes;
+- ``array_type``, which results are wrapped as they are, and ``number_as_array``, which
+  hands a Python constant to binary arithmetic;
+- ``compiles_kernels`` and ``kernel``, where an op has a one-pass kernel;
+- ``is_native``, ``to_host`` and ``from_host``, for moving arrays in and out;
+- ``seed``, ``rng_state``, ``set_rng_state``, ``randn`` and ``rand``, for random
+  numbers that a checkpoint can replay;
+- ``scatter_add``, the gradient of indexing.
+
+Nothing else: the rest goes through ``xp``.
 """
 
 import abc

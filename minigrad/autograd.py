@@ -123,8 +123,8 @@ def _walk(seeds, retain_graph, create_graph, targets=None, stop_at_targets=False
     node, gys = root, []
     with set_grad_enabled(create_graph):
         while node is not None:
-            # Read once: this line meets every op class, too many for CPython to specialize
-            # the attribute access, so each read takes the slow generic path.
+            # Read once: a node's attributes are slow to read here, where every op class
+            # passes (the performance page, "One gradient, not a list of one").
             inputs = node.inputs
             if inputs is None:
                 raise GraphFreedError(

@@ -2,9 +2,12 @@ r"""The forms a gradient takes between a backward rule and the walk.
 
 :func:`unbroadcast` is the one place where a gradient is summed back to its input's
 shape; :class:`Deferred` is a weight's gradient left as two factors for the walk to
-multiply. The ops and the walk both import them from here, a module that imports
-neither.
+multiply, which a backward rule asks for through :func:`weight_gradient` and
+:func:`bias_gradient` (they decide when the walk can take factors). The ops and the
+walk both import them from here, a module that imports neither.
 """
+
+from minigrad.grad_mode import recording
 
 
 def unbroadcast(g, shape):
@@ -54,3 +57,27 @@ class Deferred:
 
     def __init__(self, a, b=None):
         self.a, self.b = a, b
+
+
+def weight_gradient(node, index, gy, x):
+    r""":math:`\bar y^\top x`, the gradient of input ``index`` of ``node``, a weight.
+
+    A leaf's is left as factors in a first-order pass, so that the walk sums the
+    contributions of many time steps with few large products (see
+    :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
+    """
+    if not recording() and node.inputs[index]._node is None:
+        return Deferred(gy, x)
+    return gy.T @ x
+
+
+def bias_gradient(node, index, gy):
+    r""":math:`\bar y`, the gradient of input ``index`` of ``node``, a bias or an addend.
+
+    The walk sums it over the rows for a bias (it undoes broadcasting); a leaf bias's
+    is left as a factor in a first-order pass, as :func:`weight_gradient` does.
+    """
+    b = node.inputs[index]
+    if not recording() and b._node is None and b.ndim == 1:
+        return Deferred(gy)
+    return gy

@@ -1,9 +1,8 @@
-r"""Matrix products: ``MatMul`` and ``Linear``, the gradients of a weight and a bias, and
-the functions ``matmul`` and ``linear``."""
+r"""Matrix products: the primitives ``MatMul`` and ``Linear``, and the functions
+``matmul`` and ``linear``."""
 
 from minigrad.function import Function
-from minigrad.grad_mode import recording
-from minigrad.gradients import Deferred
+from minigrad.gradients import bias_gradient, weight_gradient
 
 from ._checks import _tensor
 
@@ -40,8 +39,10 @@ class Linear(Function):
     :math:`\bar x = \bar y\, w`, :math:`\bar w = \bar y^\top x`, :math:`\bar b = \bar y`,
     summed over the rows for a bias. Three nodes (transpose, matmul, add) would do; one
     keeps a recurrent step short, and :math:`\bar y^\top x` comes out already in the
-    weight's ``(out, in)`` layout. In a first-order backward pass, a leaf weight and
-    bias get :class:`~minigrad.gradients.Deferred` factors rather than products.
+    weight's ``(out, in)`` layout. The weight's and bias's gradients come from
+    :func:`~minigrad.gradients.weight_gradient` and
+    :func:`~minigrad.gradients.bias_gradient`, which leave them as factors where the walk
+    can sum many steps' at once.
     """
 
     __slots__ = ()
@@ -60,30 +61,6 @@ class Linear(Function):
         if len(need) == 2:  # no bias
             return gx, gw
         return gx, gw, (bias_gradient(self, 2, gy) if need[2] else None)
-
-
-def weight_gradient(node, index, gy, x):
-    r""":math:`\bar y^\top x`, the gradient of input ``index`` of ``node``, a weight.
-
-    A leaf's is left as factors in a first-order pass, so that the walk sums the
-    contributions of many time steps with few large products (see
-    :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
-    """
-    if not recording() and node.inputs[index]._node is None:
-        return Deferred(gy, x)
-    return gy.T @ x
-
-
-def bias_gradient(node, index, gy):
-    r""":math:`\bar y`, the gradient of input ``index`` of ``node``, a bias or an addend.
-
-    The walk sums it over the rows for a bias (it undoes broadcasting); a leaf bias's
-    is left as a factor in a first-order pass, as :func:`weight_gradient` does.
-    """
-    b = node.inputs[index]
-    if not recording() and b._node is None and b.ndim == 1:
-        return Deferred(gy)
-    return gy
 
 
 # ---- the functions ---------------------------------------------------------------------

@@ -21,11 +21,10 @@ everywhere else; the tests check that both paths agree.
 
 from minigrad import autograd
 from minigrad.backends import KernelSource
+from minigrad.backends.cupy_kernels import SIGMOID_DEVICE_FUNCTION
 from minigrad.function import Function
 from minigrad.grad_mode import recording
-
-from .elementwise import SIGMOID_DEVICE_FUNCTION
-from .linalg import bias_gradient, weight_gradient
+from minigrad.gradients import bias_gradient, weight_gradient
 
 
 def lstm_cell_reference(input_gates, hidden_gates, c):
