@@ -24,7 +24,7 @@ from .utils.rnn import (PackedSequence, host_lengths, pack_padded_sequence,
                         pad_packed_sequence)
 
 
-def unroll(cell, x, steps, state, reverse=False, segment=None):
+def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True):
     r"""Run ``cell`` over a sequence: BPTT's forward pass.
 
     Parameters
@@ -42,6 +42,9 @@ def unroll(cell, x, steps, state, reverse=False, segment=None):
     segment : int, optional
         Recompute the steps in backward, this many at a time (:func:`minigrad.checkpoint`):
         only the state between segments is kept.
+    fused : bool
+        Run the cell's :meth:`~minigrad.nn.RNNCellBase.fused_step` (``True``) or its
+        :meth:`~minigrad.nn.RNNCellBase.step`, every gate a node on the tape (``False``).
 
     Returns
     -------
@@ -51,7 +54,7 @@ def unroll(cell, x, steps, state, reverse=False, segment=None):
         The state after the last step processed.
     """
     if segment is None or segment >= steps:
-        return _steps(cell, x, steps, state, reverse)
+        return _steps(cell, x, steps, state, reverse, fused)
     # Each segment projects its own inputs: a product of `segment` steps is still large,
     # and the projection of all steps, four times the state's width, is then never kept.
     # What is kept is the segments' inputs, outputs and final states.
@@ -60,26 +63,27 @@ def unroll(cell, x, steps, state, reverse=False, segment=None):
     pieces = mg.split(x, list(itertools.accumulate(n * batch for n in lengths[:-1])))
     hs = [None] * len(lengths)
     for k in reversed(range(len(lengths))) if reverse else range(len(lengths)):
-        hs[k], *parts = mg.checkpoint(_segment, cell, pieces[k], lengths[k], reverse,
+        hs[k], *parts = mg.checkpoint(_segment, cell, pieces[k], lengths[k], reverse, fused,
                                       *cell.unpack(state))
         state = cell.pack(parts)
     return mg.concat(hs, axis=0), state
 
 
-def _steps(cell, x, steps, state, reverse):
+def _steps(cell, x, steps, state, reverse, fused):
     """The time loop over ``x``'s steps: the hidden states in time order, the last state."""
     # The input projection does not depend on the state, so it leaves the sequential loop:
     # one large matrix product for all steps, instead of T small ones inside it. One split
     # node then hands each step its rows (and its backward is a single concat).
     x_proj = mg.split(cell.input_projection(x), steps, axis=0)
+    step = cell.chosen_step(fused)
     hs = [None] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
-        state = cell.step(x_proj[t], state)
+        state = step(x_proj[t], state)
         hs[t] = cell.unpack(state)[0]
     return mg.concat(hs, axis=0), state
 
 
-def packed_steps(cell, x, batch_sizes, state, reverse=False):
+def packed_steps(cell, x, batch_sizes, state, reverse=False, fused=True):
     r"""The time loop over a packed batch: step :math:`t` runs the cell on its
     :math:`b_t` live sequences only.
 
@@ -94,6 +98,9 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False):
         The state before the first step, ``b_0`` rows (longest sequence first).
     reverse : bool
         Run each sequence from its own last step to its first.
+    fused : bool
+        Run the cell's fused step or its composed :meth:`~minigrad.nn.RNNCellBase.step`,
+        as in :func:`unroll`.
 
     Returns
     -------
@@ -106,8 +113,9 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False):
     # last rows as sequences end (their state is then final); going back, sequences join
     # at their own last step with their initial state.
     x_proj = _pieces(cell.input_projection(x), batch_sizes)
+    step = cell.chosen_step(fused)
     if reverse:
-        return _steps_back(cell, x_proj, batch_sizes, state)
+        return _steps_back(cell, step, x_proj, batch_sizes, state)
     ended = []  # the states of the sequences that ended, first ended first
     for t, rows in enumerate(batch_sizes):
         live = cell.unpack(state)
@@ -115,7 +123,7 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False):
             pieces = [_pieces(part, [rows, part.shape[0] - rows]) for part in live]
             ended.append([ending for _, ending in pieces])
             state = cell.pack([kept for kept, _ in pieces])
-        state = cell.step(x_proj[t], state)
+        state = step(x_proj[t], state)
         x_proj[t] = cell.unpack(state)[0]
     if ended:
         state = cell.pack([mg.concat([part, *pieces]) for part, *pieces
@@ -123,7 +131,7 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False):
     return mg.concat(x_proj, axis=0), state
 
 
-def _steps_back(cell, x_proj, batch_sizes, state):
+def _steps_back(cell, step, x_proj, batch_sizes, state):
     """:func:`packed_steps` in reverse: the sequences join the batch at their last step."""
     following = [*batch_sizes[1:], 0]
     joins = [rows - after for rows, after in zip(batch_sizes, following) if rows > after]
@@ -134,7 +142,7 @@ def _steps_back(cell, x_proj, batch_sizes, state):
             joining = [pieces.pop(0) for pieces in waiting]
             state = cell.pack(joining if state is None else
                               [mg.concat(pair) for pair in zip(cell.unpack(state), joining)])
-        state = cell.step(x_proj[t], state)
+        state = step(x_proj[t], state)
         x_proj[t] = cell.unpack(state)[0]
     return mg.concat(x_proj, axis=0), state
 
@@ -144,9 +152,9 @@ def _pieces(x, sizes):
     return list(mg.split(x, list(itertools.accumulate(sizes[:-1]))))
 
 
-def _segment(cell, x, steps, reverse, *state):
+def _segment(cell, x, steps, reverse, fused, *state):
     """One checkpointed segment of the time loop, its state flat for :func:`mg.checkpoint`."""
-    hs, state = _steps(cell, x, steps, cell.pack(state), reverse)
+    hs, state = _steps(cell, x, steps, cell.pack(state), reverse, fused)
     return (hs, *cell.unpack(state))
 
 
@@ -189,6 +197,11 @@ class RNNBase(Module):
         takes :math:`\lceil\sqrt{T}\rceil` steps, so the memory of the steps grows like
         :math:`\sqrt{T}` instead of :math:`T`, for about one more forward pass of time.
         ``None`` (the default) keeps every step.
+    fused : bool
+        Run each step through the cells' fused nodes (the default; see
+        :mod:`minigrad.nn.fused`), or, with ``False``, through their
+        :meth:`~minigrad.nn.RNNCellBase.step`, so that the tape shows every gate. Both
+        compute the same function. The layer's attribute of that name decides.
     dtype, backend
         Of the parameters.
     **cell_options
@@ -226,8 +239,8 @@ class RNNBase(Module):
     cell_class = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, checkpoint=None, dtype=mg.float32,
-                 backend=None, **cell_options):
+                 dropout=0.0, bidirectional=False, *, checkpoint=None, fused=True,
+                 dtype=mg.float32, backend=None, **cell_options):
         super().__init__()
         owner = type(self).__name__
         # Every argument is checked here, before the cells see it: their errors would name
@@ -250,6 +263,7 @@ class RNNBase(Module):
         self.bidirectional = check.boolean(owner, "bidirectional", bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
         self.checkpoint = _checkpoint_option(owner, checkpoint)
+        self.fused = check.boolean(owner, "fused", fused)
         check.floating_dtype(owner, dtype)
         # Flat name -> (cell, the cell's own name for that parameter): see __setattr__.
         self._cell_parameters = {}
@@ -303,7 +317,7 @@ class RNNBase(Module):
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
                 hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse,
-                                   self._segment_length(steps))
+                                   self._segment_length(steps), self.fused)
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
@@ -352,7 +366,7 @@ class RNNBase(Module):
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
                 hs, final = packed_steps(cell, layer_output, batch_sizes,
-                                         states[len(finals)], reverse)
+                                         states[len(finals)], reverse, self.fused)
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
@@ -417,7 +431,7 @@ class RNNBase(Module):
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False, "checkpoint": None}
+                    "bidirectional": False, "checkpoint": None, "fused": True}
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 text += f", {name}={getattr(self, name)!r}"

@@ -1,10 +1,18 @@
 r"""The recurrent cells: one time step of the Elman RNN, the GRU and the LSTM.
 
-Each cell is written with minigrad primitives only, so its backward is the engine's
-reverse mode and nothing is derived by hand. The gate blocks of a cell are fused,
-PyTorch's way: one ``weight_ih`` of ``num_chunks * hidden_size`` rows holds every
-gate's input weights, so one matrix product computes all gates, and
-:func:`minigrad.split` (one node; its backward is one concat) hands out the blocks.
+Each cell's :meth:`~RNNCellBase.step` is the reference equations written with minigrad
+primitives, one line per equation, the equation beside it: its backward is the
+engine's reverse mode over those lines, and nothing in it is derived by hand. The
+gate blocks of a cell are stacked, PyTorch's way: one ``weight_ih`` of
+``num_chunks * hidden_size`` rows holds every gate's input weights, so one matrix
+product computes all gates, and :func:`minigrad.split` (one node; its backward is
+one concat) hands out the blocks.
+
+The LSTM and the GRU with ``reset_after=True`` also have a fused form of the same
+step (:mod:`minigrad.nn.fused`): one node in place of the gates' dozen, with a
+hand-derived backward, tested equal to ``step`` up to second derivatives. With
+``fused=True`` (the default) calls and layers run it; ``fused=False`` runs ``step``,
+so the tape shows every gate.
 
 Every cell splits its work in two. The input projection :math:`W_{ih} x + b_{ih}`
 depends on the input only; :meth:`RNNCellBase.step` does the rest from that
@@ -20,6 +28,7 @@ import minigrad as mg
 
 from . import _checks as check
 from . import functional as F
+from . import fused as fast
 from . import init
 from .module import Module, Parameter
 
@@ -41,7 +50,8 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
     A subclass sets ``num_chunks`` (its number of gate blocks), ``state_names`` (the
     parts of its state), ``option_checks`` (pairs of its own constructor options and the
     function ``check(owner, name, value)`` that returns each checked, so that a sequence
-    layer can check them in its own name) and writes its equations in :meth:`step`.
+    layer can check them in its own name) and writes its equations in :meth:`step`; a
+    cell with a fused form of the step overrides :meth:`fused_step` too.
 
     Attributes
     ----------
@@ -51,18 +61,22 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         ``(num_chunks * hidden_size, hidden_size)``.
     bias_ih, bias_hh : Parameter or None
         ``(num_chunks * hidden_size,)`` each; ``None`` when ``bias=False``.
+    fused : bool
+        Whether a call runs :meth:`fused_step` (``True``) or :meth:`step` (``False``).
     """
 
     num_chunks = 1
     state_names = ("h",)
     option_checks = ()
 
-    def __init__(self, input_size, hidden_size, bias=True, *, dtype=mg.float32, backend=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, fused=True, dtype=mg.float32,
+                 backend=None):
         super().__init__()
         name = type(self).__name__
         self.input_size = check.positive_int(name, "input_size", input_size)
         self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
         self.bias = check.boolean(name, "bias", bias)
+        self.fused = check.boolean(name, "fused", fused)
         check.floating_dtype(name, dtype)
         rows = self.num_chunks * hidden_size
         self.weight_ih = _parameter((rows, input_size), dtype, backend)
@@ -129,12 +143,24 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
 
     def step_from_input(self, x, state):
-        """One step from the input itself: :meth:`step` of the input's projection.
+        """One step from the input itself: the chosen step of the input's projection.
 
-        What a call of the cell runs; a sequence layer projects all its steps at once
-        instead, with :meth:`~minigrad.nn.RNNCellBase.input_projection`.
+        What a call of the cell runs (:meth:`fused_step` or :meth:`step`, as ``fused``
+        says); a sequence layer projects all its steps at once instead, with
+        :meth:`~minigrad.nn.RNNCellBase.input_projection`.
         """
-        return self.step(self.input_projection(x), state)
+        return self.chosen_step(self.fused)(self.input_projection(x), state)
+
+    def chosen_step(self, fused):
+        """:meth:`fused_step` if ``fused``, else :meth:`step`: the bound method to run."""
+        return self.fused_step if fused else self.step
+
+    def fused_step(self, x_proj, state):
+        """The same function as :meth:`step`, as few nodes as :mod:`minigrad.nn.fused` makes it.
+
+        :meth:`step` itself here: a cell with nothing to fuse.
+        """
+        return self.step(x_proj, state)
 
     @abc.abstractmethod
     def step(self, x_proj, state):
@@ -169,7 +195,8 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         return (state,) if len(self.state_names) == 1 else tuple(state)
 
     def extra_repr(self):
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        return (f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+                + ("" if self.fused else ", fused=False"))
 
 
 class RNNCell(RNNCellBase):
@@ -191,6 +218,9 @@ class RNNCell(RNNCellBase):
         Whether to learn :math:`b_{ih}` and :math:`b_{hh}`.
     nonlinearity : {"tanh", "relu"}
         :math:`f`.
+    fused : bool
+        Accepted for symmetry with the gated cells: this step is already two nodes,
+        so both settings run :meth:`step`.
     dtype, backend
         Of the parameters.
 
@@ -237,15 +267,16 @@ class RNNCell(RNNCellBase):
     option_checks = (("nonlinearity", _nonlinearity),)
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
-                 dtype=mg.float32, backend=None):
+                 fused=True, dtype=mg.float32, backend=None):
         nonlinearity = _nonlinearity("RNNCell", "nonlinearity", nonlinearity)
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
+                         backend=backend)
         self.nonlinearity = nonlinearity
 
     def step(self, x_proj, h):
-        # W_hh h + x_proj as one node: the projection is the product's addend.
-        pre_activation = F.linear(h, self.weight_hh, x_proj)
-        return pre_activation.tanh() if self.nonlinearity == "tanh" else pre_activation.relu()
+        """The recurrence, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and ``h``."""
+        a = F.linear(h, self.weight_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
+        return a.tanh() if self.nonlinearity == "tanh" else a.relu()  # h' = f(a)
 
     def extra_repr(self):
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
@@ -282,6 +313,10 @@ class GRUCell(RNNCellBase):
         reference text's.
     reset_after : bool
         Where the reset gate applies (see above).
+    fused : bool
+        With ``reset_after=True``, whether a call runs the step as one fused node
+        (:func:`minigrad.nn.fused.gru_step`) or as :meth:`step`'s gates; the default
+        form has nothing to fuse and always runs :meth:`step`.
     dtype, backend
         Of the parameters.
 
@@ -326,9 +361,10 @@ class GRUCell(RNNCellBase):
     option_checks = (("reset_after", check.boolean),)
 
     def __init__(self, input_size, hidden_size, bias=True, reset_after=False, *,
-                 dtype=mg.float32, backend=None):
+                 fused=True, dtype=mg.float32, backend=None):
         reset_after = check.boolean("GRUCell", "reset_after", reset_after)
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
+                         backend=backend)
         self.reset_after = reset_after
 
     def input_projection(self, x):
@@ -337,19 +373,33 @@ class GRUCell(RNNCellBase):
         return F.linear(x, self.weight_ih, self.bias_ih)
 
     def step(self, x_proj, h):
+        """The GRU equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih}` and ``h``."""
         if self.reset_after:
-            # One product W_hh h for all three blocks; r then scales the n block of it.
-            # The rest is one fused node computing gru_cell_reference (minigrad.ops.recurrent).
-            return mg.fused_gru_cell(x_proj, F.linear(h, self.weight_hh, self.bias_hh), h)
+            return self._step_reset_after(x_proj, h)
         rz_block = 2 * self.hidden_size
         x_rz, x_n = mg.split(x_proj, [rz_block], axis=-1)
         # W_hn must wait for r, so the recurrent weights split into their (r, z) and n rows.
         w_rz, w_n = mg.split(self.weight_hh, [rz_block])
         b_rz, b_n = [None, None] if self.bias_hh is None else mg.split(self.bias_hh, [rz_block])
+        # r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz): one product
         r, z = mg.split((x_rz + F.linear(h, w_rz, b_rz)).sigmoid(), 2, axis=-1)
-        n = (x_n + F.linear(r * h, w_n, b_n)).tanh()
-        # (1 - z) * h + z * n, rearranged to spend three ops instead of four.
-        return h + z * (n - h)
+        n = (x_n + F.linear(r * h, w_n, b_n)).tanh()  # n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn)
+        return h + z * (n - h)                        # h' = (1 - z) ⊙ h + z ⊙ n
+
+    def _step_reset_after(self, x_proj, h):
+        x_r, x_z, x_n = mg.split(x_proj, 3, axis=-1)
+        # One product W_hh h + b_hh for all three blocks; r then scales the n block of it.
+        h_r, h_z, h_n = mg.split(F.linear(h, self.weight_hh, self.bias_hh), 3, axis=-1)
+        r = (x_r + h_r).sigmoid()     # r = σ(W_ir x + b_ir + W_hr h + b_hr)
+        z = (x_z + h_z).sigmoid()     # z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        n = (x_n + r * h_n).tanh()    # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+        return h + z * (n - h)        # h' = (1 - z) ⊙ h + z ⊙ n
+
+    def fused_step(self, x_proj, h):
+        """:meth:`step`; with ``reset_after=True`` one node, :func:`minigrad.nn.fused.gru_step`."""
+        if self.reset_after:
+            return fast.gru_step(self, x_proj, h)
+        return self.step(x_proj, h)
 
     def extra_repr(self):
         return super().extra_repr() + (", reset_after=True" if self.reset_after else "")
@@ -380,6 +430,9 @@ class LSTMCell(RNNCellBase):
     bias : bool
         Whether to learn the biases; without them the equations are exactly the
         reference text's.
+    fused : bool
+        Whether a call runs the step as one fused node (:mod:`minigrad.nn.fused`, the
+        default) or as :meth:`step`'s gates, each a node on the tape.
     dtype, backend
         Of the parameters.
 
@@ -427,18 +480,30 @@ class LSTMCell(RNNCellBase):
     num_chunks = 4
     state_names = ("h", "c")
 
-    def __init__(self, input_size, hidden_size, bias=True, *, dtype=mg.float32, backend=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, fused=True, dtype=mg.float32,
+                 backend=None):
         # Spelled out so that Python reports a wrong keyword against LSTMCell, not the base.
-        super().__init__(input_size, hidden_size, bias, dtype=dtype, backend=backend)
+        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
+                         backend=backend)
 
     def step(self, x_proj, state):
+        """The LSTM equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and (h, c)."""
         h, c = state
-        # The gates and the state update are one fused node: it computes exactly
-        # lstm_cell_reference (minigrad.ops.recurrent), the equations above written with
-        # primitives, in a few passes over the gate array instead of a dozen nodes.
-        return mg.fused_lstm_cell(x_proj, F.linear(h, self.weight_hh), c)
+        a = F.linear(h, self.weight_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
+        a_i, a_f, a_g, a_o = mg.split(a, 4, axis=-1)  # its gate blocks
+        i = a_i.sigmoid()             # i = σ(W_ii x + b_ii + W_hi h + b_hi)
+        f = a_f.sigmoid()             # f = σ(W_if x + b_if + W_hf h + b_hf)
+        g = a_g.tanh()                # g = tanh(W_ig x + b_ig + W_hg h + b_hg)
+        o = a_o.sigmoid()             # o = σ(W_io x + b_io + W_ho h + b_ho)
+        c = f * c + i * g             # c' = f ⊙ c + i ⊙ g
+        h = o * c.tanh()              # h' = o ⊙ tanh(c')
+        return h, c
+
+    def fused_step(self, x_proj, state):
+        """:meth:`step` as one node after the product (:func:`minigrad.nn.fused.lstm_step`)."""
+        return fast.lstm_step(self, x_proj, state)
 
     def step_from_input(self, x, state):
-        # A cell stepped by hand: the gate projections inside the node, so that the tape
-        # keeps only the activations of each step (see mg.lstm_cell).
-        return mg.lstm_cell(x, state, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        if not self.fused:
+            return super().step_from_input(x, state)
+        return fast.lstm_step_from_input(self, x, state)

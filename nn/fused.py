@@ -1,0 +1,86 @@
+r"""The cells' fast paths: the same step as a cell's ``step``, in fewer nodes.
+
+A cell's :meth:`~minigrad.nn.RNNCellBase.step` is the reference equations, one
+primitive per line: a dozen nodes per LSTM step, each with its own Python calls
+forward and backward and its own temporary arrays. The functions here compute the
+same step through the engine's fused nodes (:func:`minigrad.fused_lstm_cell`,
+:func:`minigrad.lstm_cell`, :func:`minigrad.fused_gru_cell`): after the matrix
+products, the gates and the state update are one node with a hand-derived
+backward, in a few passes over the gate array (one CUDA kernel each way where the
+backend compiles kernels). A cell or layer with ``fused=True`` (the default) runs
+these; ``fused=False`` runs ``step``. The tests check both agree in values,
+gradients and second derivatives.
+"""
+
+import minigrad as mg
+
+from . import functional as F
+
+
+def lstm_step(cell, x_proj, state):
+    """:meth:`LSTMCell.step <minigrad.nn.LSTMCell.step>` with the gates as one node.
+
+    Parameters
+    ----------
+    cell : LSTMCell
+        Whose ``weight_hh`` is used.
+    x_proj : Tensor
+        ``(B, 4H)``, the cell's input projection.
+    state : tuple of Tensor
+        ``(h, c)``, ``(B, H)`` each.
+
+    Returns
+    -------
+    tuple of Tensor
+        ``(h', c')``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minigrad import nn
+    >>> cell = nn.LSTMCell(3, 2, dtype=mg.float64)
+    >>> x_proj = cell.input_projection(mg.randn(4, 3, dtype=mg.float64))
+    >>> state = (mg.randn(4, 2, dtype=mg.float64), mg.randn(4, 2, dtype=mg.float64))
+    >>> fused, composed = nn.fused.lstm_step(cell, x_proj, state), cell.step(x_proj, state)
+    >>> all(np.allclose(a.numpy(), b.numpy()) for a, b in zip(fused, composed))
+    True
+    """
+    h, c = state
+    return mg.fused_lstm_cell(x_proj, F.linear(h, cell.weight_hh), c)
+
+
+def lstm_step_from_input(cell, x, state):
+    """A whole LSTM step from the input, the gate projections inside the node.
+
+    What a fused :class:`~minigrad.nn.LSTMCell` call runs: stepped by hand, the tape
+    then keeps only the activations of each step (see :func:`minigrad.lstm_cell`).
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> cell = nn.LSTMCell(3, 2)
+    >>> h, c = nn.fused.lstm_step_from_input(cell, mg.randn(4, 3), cell.zero_state(4))
+    >>> print(mg.viz.tape(h, module=cell).splitlines()[-1])
+    %6.0, %6.1 = lstmstep(%0, %1, %1, weight_ih, weight_hh, bias_ih, bias_hh)  (4, 2), (4, 2)
+    """
+    return mg.lstm_cell(x, state, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+
+
+def gru_step(cell, x_proj, h):
+    """:meth:`GRUCell.step <minigrad.nn.GRUCell.step>` (``reset_after=True``) as one node.
+
+    One product :math:`W_{hh} h + b_{hh}` serves all three gate blocks; the gates
+    and the update are then :func:`minigrad.fused_gru_cell`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minigrad import nn
+    >>> cell = nn.GRUCell(3, 2, reset_after=True, dtype=mg.float64)
+    >>> x_proj = cell.input_projection(mg.randn(4, 3, dtype=mg.float64))
+    >>> h = mg.randn(4, 2, dtype=mg.float64)
+    >>> fused, composed = nn.fused.gru_step(cell, x_proj, h), cell.step(x_proj, h)
+    >>> np.allclose(fused.numpy(), composed.numpy())
+    True
+    """
+    return mg.fused_gru_cell(x_proj, F.linear(h, cell.weight_hh, cell.bias_hh), h)
