@@ -22,7 +22,7 @@ def lstm_step(cell, x_proj, state):
 
     Parameters
     ----------
-    cell : LSTMCell
+    cell : minigrad.nn.LSTMCell
         Whose ``weight_hh`` is used.
     x_proj : Tensor
         ``(B, 4H)``, the cell's input projection.
