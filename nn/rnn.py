@@ -214,8 +214,8 @@ class RNNBase(Module):
     input : Tensor or PackedSequence
         ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), or unbatched ``(T, I)``; or a
         :class:`~minigrad.nn.utils.rnn.PackedSequence` of sequences of unequal lengths.
-    state : optional
-        Each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
+    hx : optional
+        The initial state (named as in PyTorch): each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
         ``B``), indexed by ``k * num_directions + d``; zeros when omitted. With unequal
         lengths, in the batch's own order (not sorted).
     lengths : list of int or Tensor, optional
@@ -304,12 +304,12 @@ class RNNBase(Module):
             cell, cell_name = target
             setattr(cell, cell_name, value)
 
-    def forward(self, x, state=None, lengths=None):
+    def forward(self, x, hx=None, lengths=None):
         if isinstance(x, PackedSequence) or lengths is not None:
-            return self._forward_packed(x, state, lengths)
+            return self._forward_packed(x, hx, lengths)
         x, batched = self._time_major(x)
         steps, batch = x.shape[0], x.shape[1]
-        states = self._initial_states(state, batch, batched)
+        states = self._initial_states(hx, batch, batched)
         layer_output = x.reshape(steps * batch, self.input_size)
         finals = []
         for layer, cells in enumerate(self._cells):
@@ -327,6 +327,13 @@ class RNNBase(Module):
         elif self.batch_first:
             output = output.transpose(1, 0, 2)
         return output, self._final_state(finals, batched)
+
+    def flatten_parameters(self):
+        """Do nothing: accepted so that PyTorch code calling it runs unchanged.
+
+        PyTorch copies the weights into one contiguous block for cuDNN; minigrad's
+        layers run from their parameters as they are.
+        """
 
     def _between_layers(self, layer, layer_output):
         """Dropout on a layer's input, in training, for every layer but the first."""

@@ -91,8 +91,8 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         for parameter in self.parameters():
             init.uniform_(parameter, -bound, bound)
 
-    def forward(self, x, state=None):
-        """One time step: the new state from input ``x`` and the previous ``state``.
+    def forward(self, x, hx=None):
+        """One time step: the new state from input ``x`` and the previous state ``hx``.
 
         ``x`` is ``(B, input_size)`` or, unbatched, ``(input_size,)``; the state's tensors
         are then ``(B, hidden_size)`` or ``(hidden_size,)``, and zeros when omitted.
@@ -105,7 +105,7 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         batched = x.ndim == 2
         if not batched:  # one sequence: computed as a batch of one, squeezed at the end
             x = x.reshape(1, -1)
-        state = self._batched_state(state, x.shape[0], batched)
+        state = self._batched_state(hx, x.shape[0], batched)
         new_state = self.step_from_input(x, state)
         if batched:
             return new_state
