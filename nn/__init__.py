@@ -13,6 +13,7 @@ r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's pu
 from . import functional, init, parallel, utils
 from .activation import Dropout, ReLU, Sigmoid, Tanh
 from .linear import Embedding, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
@@ -20,7 +21,8 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 F = functional
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "Dropout", "Embedding", "F", "GRUCell", "IncompatibleKeys", "LSTMCell",
-    "Linear", "Module", "ModuleList", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
-    "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
+    "GRU", "LSTM", "RNN", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "F",
+    "GRUCell", "IncompatibleKeys", "LSTMCell", "Linear", "MSELoss", "Module", "ModuleList",
+    "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid",
+    "Tanh", "functional", "init", "parallel", "utils",
 ]

@@ -12,7 +12,7 @@ from . import _checks as check
 
 __all__ = [
     "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "linear", "log_softmax",
-    "mse_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 tanh = mg.tanh
@@ -236,70 +236,164 @@ def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):
     return _reduce(mg.ops.sigmoid_cross_entropy(logits, targets), reduction)
 
 
-def _class_indices(targets, logits, ignore_index):
+def _class_indices(op, targets, log_probs, ignore_index):
     """Check ``targets`` and return it with ignored entries replaced by class 0."""
-    check.tensor("cross_entropy", "targets", targets)
+    check.tensor(op, "targets", targets)
     if ignore_index is not None and not check.is_number(numbers.Integral, ignore_index):
-        raise TypeError(f"cross_entropy: expected ignore_index to be an int or None, got "
+        raise TypeError(f"{op}: expected ignore_index to be an int or None, got "
                         f"{ignore_index!r} ({type(ignore_index).__name__})")
-    if targets.shape != logits.shape[:1]:
-        raise ValueError(
-            f"cross_entropy: expected targets of shape {logits.shape[:1]} for logits of shape "
-            f"{logits.shape}, got {targets.shape}"
-        )
+    expected = log_probs.shape[:1] + log_probs.shape[2:]
+    if targets.shape != expected:
+        raise ValueError(f"{op}: expected targets of shape {expected} (input's shape without "
+                         f"its class axis 1) for input of shape {log_probs.shape}, got "
+                         f"{targets.shape}")
     if ignore_index is not None:
         # Any valid class will do at an ignored position: its loss is replaced by 0 afterwards.
         targets = mg.where(targets != ignore_index, targets, 0)
-    check.index_range("cross_entropy", "target classes", targets, logits.shape[1])
+    check.index_range(op, "target classes", targets, log_probs.shape[1])
     return targets
 
 
-def cross_entropy(logits, targets, ignore_index=None, reduction="mean"):
+def _class_input(op, name, input, weight):
+    """Check the ``(N, C, d1, ...)`` input (called ``name``) and the ``(C,)`` class weights."""
+    check.floating(op, name, input)
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected {name} of shape (N, C) or (N, C, d1, ...), "
+                         f"got {input.shape}")
+    if weight is not None:
+        check.floating(op, "weight", weight)
+        if weight.shape != input.shape[1:2]:
+            raise ValueError(f"{op}: expected weight of shape {input.shape[1:2]} (one per "
+                             f"class), got {weight.shape}")
+
+
+def _picked(log_probs, classes):
+    """``log_probs[n, classes[n, d...], d...]``: each position's entry of its class."""
+    positions = [mg.arange(length, backend=log_probs.backend).reshape(
+        [length if axis == index else 1 for axis in range(classes.ndim)])
+        for index, length in enumerate(classes.shape)]
+    return log_probs[(positions[0], classes, *positions[1:])]
+
+
+def _class_reduce(losses, kept, class_weights, reduction):
+    """Reduce per-position losses as PyTorch's nll_loss: a mean divides by the weights kept."""
+    if kept is not None:
+        # Selected, not multiplied by a 0/1 mask: an ignored row's loss may be inf (its
+        # class-0 logit -inf), and inf * 0 is nan. where sends no gradient to the rows it
+        # leaves out.
+        losses = mg.where(kept, losses, 0.0)
+    if reduction != "mean" or (kept is None and class_weights is None):
+        return _reduce(losses, reduction)
+    if class_weights is None:
+        return losses.sum() / kept.to(losses.dtype).sum()
+    if kept is not None:
+        class_weights = mg.where(kept, class_weights, 0.0)
+    return losses.sum() / class_weights.sum()
+
+
+def nll_loss(input, target, weight=None, *, ignore_index=None, reduction="mean"):
+    r"""Negative log-likelihood of class indices under log-probabilities, as PyTorch's.
+
+    .. math::
+        \ell_n = -w_{y_n}\, x_{n, y_n}, \qquad
+        \ell = \sum_n \ell_n \Big/ \sum_n w_{y_n} \quad (\text{"mean"})
+
+    over the positions :math:`n` whose target is not ``ignore_index``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Log-probabilities (e.g. from :func:`log_softmax`), ``(N, C)`` or
+        ``(N, C, d1, ...)``: the class axis is axis 1.
+    target : Tensor
+        Integer classes in ``[0, C)``, ``(N,)`` or ``(N, d1, ...)``.
+    weight : Tensor, optional
+        ``(C,)``: a weight :math:`w_c` for each class (1 when omitted).
+    ignore_index : int, optional
+        Targets equal to it contribute no loss, no weight and no gradient, whatever
+        their input holds (even ``-inf``); a mean over no targets is ``nan``, as in
+        PyTorch. (PyTorch's default is ``-100``; here nothing is ignored unless asked.)
+    reduction : {"mean", "sum", "none"}
+        ``"none"`` returns the losses shaped as ``target``, 0 at ignored positions.
+
+    Returns
+    -------
+    Tensor
+        A scalar, or ``target``'s shape with ``reduction="none"``; of ``input``'s dtype.
+
+    Raises
+    ------
+    TypeError
+        If ``input`` or ``weight`` is not floating point, ``target`` not integer, or
+        ``ignore_index`` not an int.
+    ValueError, IndexError
+        If the shapes do not fit, or a target (other than ``ignore_index``) is not a class.
+    """
+    _class_input("nll_loss", "input", input, weight)
+    losses, kept, class_weights = _nll_parts("nll_loss", input, target, weight, ignore_index,
+                                             reduction)
+    return _class_reduce(losses, kept, class_weights, reduction)
+
+
+def _nll_parts(op, input, target, weight, ignore_index, reduction):
+    """The unreduced weighted losses, the mask of kept targets and each target's weight.
+
+    ``input`` holds log-probabilities, already checked by :func:`_class_input`.
+    """
+    _reduction(op, reduction)
+    classes = _class_indices(op, target, input, ignore_index)
+    losses = -_picked(input, classes)
+    class_weights = None if weight is None else weight[classes]
+    if class_weights is not None:
+        losses = losses * class_weights
+    kept = None if ignore_index is None else target != ignore_index
+    return losses, kept, class_weights
+
+
+def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction="mean",
+                  label_smoothing=0.0):
     r"""Cross-entropy of class scores against class indices, through a stable log-softmax.
 
     .. math::
         \ell_n = -\log \frac{e^{x_{n, y_n}}}{\sum_c e^{x_{n, c}}}
                = -\operatorname{log\_softmax}(x_n)_{y_n}
 
+    that is, :func:`nll_loss` of :func:`log_softmax` over axis 1, with its ``weight``,
+    ``ignore_index`` and ``reduction``. With ``label_smoothing`` :math:`\varepsilon` the
+    target is :math:`1 - \varepsilon` on its class plus :math:`\varepsilon / C` on every
+    class; the smoothing term :math:`-\frac{\varepsilon}{C}\sum_c w_c \log p_{n,c}` is
+    reduced with the same denominator as the main one, exactly as PyTorch does.
+
     Parameters
     ----------
     logits : Tensor
-        Unnormalised scores, shape ``(N, C)``.
+        Unnormalised scores, ``(N, C)`` or ``(N, C, d1, ...)``.
     targets : Tensor
-        Integer classes in ``[0, C)``, shape ``(N,)``.
-    ignore_index : int, optional
-        Targets equal to it contribute no loss and no gradient, whatever their row of
-        logits holds (even ``-inf``); ``"mean"`` then divides by the number of the other
-        targets (``nan`` when there are none), as in PyTorch.
-    reduction : {"mean", "sum", "none"}
-        ``"none"`` returns the ``(N,)`` losses, 0 at ignored positions.
+        Integer classes in ``[0, C)``, ``(N,)`` or ``(N, d1, ...)``.
+    weight, ignore_index, reduction
+        As in :func:`nll_loss`.
+    label_smoothing : float
+        :math:`\varepsilon \in [0, 1]`.
 
     Returns
     -------
     Tensor
-        A scalar, or ``(N,)`` with ``reduction="none"``; of the dtype of ``logits``.
+        A scalar, or ``targets``' shape with ``reduction="none"``; of ``logits``' dtype.
 
     Raises
     ------
-    TypeError
-        If ``logits`` is not floating point, ``targets`` not integer, or ``ignore_index``
-        not an int.
-    ValueError, IndexError
-        If the shapes do not fit, or a target (other than ``ignore_index``) is not a class.
+    TypeError, ValueError, IndexError
+        As :func:`nll_loss`; also a ``label_smoothing`` outside :math:`[0, 1]`.
     """
-    _reduction("cross_entropy", reduction)
-    check.floating("cross_entropy", "logits", logits)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got {logits.shape}")
-    indices = _class_indices(targets, logits, ignore_index)
-    rows = mg.arange(logits.shape[0], backend=logits.backend)
-    losses = -logits.log_softmax(axis=1)[rows, indices]
-    if ignore_index is None:
-        return _reduce(losses, reduction)
-    kept = targets != ignore_index
-    # Selected, not multiplied by a 0/1 mask: an ignored row's loss may be inf (its class-0
-    # logit -inf), and inf * 0 is nan. where sends no gradient to the rows it leaves out.
-    losses = mg.where(kept, losses, 0.0)
-    if reduction == "mean":
-        return losses.sum() / kept.to(logits.dtype).sum()
-    return _reduce(losses, reduction)
+    smoothing = check.probability("cross_entropy", "label_smoothing", label_smoothing)
+    _class_input("cross_entropy", "logits", logits, weight)
+    log_probs = logits.log_softmax(axis=1)
+    losses, kept, class_weights = _nll_parts("cross_entropy", log_probs, targets, weight,
+                                             ignore_index, reduction)
+    loss = _class_reduce(losses, kept, class_weights, reduction)
+    if smoothing == 0:
+        return loss
+    if weight is not None:
+        log_probs = log_probs * weight.reshape([-1] + [1] * (logits.ndim - 2))
+    smooth = _class_reduce(-log_probs.sum(axis=1), kept, class_weights, reduction)
+    return (1.0 - smoothing) * loss + (smoothing / logits.shape[1]) * smooth

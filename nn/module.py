@@ -270,6 +270,43 @@ class Module:
                 parameter.grad = parameter.grad.detach().to(backend=new.backend, dtype=new.dtype)
         return self
 
+    def float(self):
+        """Cast every parameter to ``float32``; return ``self`` (``m.to(mg.float32)``)."""
+        return self.to(dtype=mg.float32)
+
+    def double(self):
+        """Cast every parameter to ``float64``; return ``self`` (``m.to(mg.float64)``)."""
+        return self.to(dtype=mg.float64)
+
+    def cpu(self):
+        """Move every parameter to the NumPy backend; return ``self``."""
+        return self.to(backend="numpy")
+
+    def cuda(self):
+        """Move every parameter to the CuPy backend (a GPU); return ``self``.
+
+        Raises
+        ------
+        BackendUnavailableError
+            If CuPy or a GPU is missing; the message says what to install.
+        """
+        return self.to(backend="cupy")
+
+    def apply(self, fn):
+        """Call ``fn(module)`` on every descendant, children first, then on ``self``.
+
+        As PyTorch's, e.g. ``model.apply(init_weights)`` to initialise every layer.
+
+        Returns
+        -------
+        Module
+            ``self``.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     # ---- state dicts ----------------------------------------------------------------------
 
     def state_dict(self):

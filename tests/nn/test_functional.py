@@ -37,8 +37,9 @@ def test_cross_entropy_matches_the_formula(backend, reduction, ignore_index):
     got = F.cross_entropy(logits, mg.tensor(targets), ignore_index=ignore_index,
                           reduction=reduction)
     np.testing.assert_allclose(got.numpy(), expected[reduction], rtol=1e-12)
-    assert mg.gradcheck(lambda z: F.cross_entropy(z, mg.tensor(targets), ignore_index,
-                                                  reduction), [logits])
+    assert mg.gradcheck(lambda z: F.cross_entropy(z, mg.tensor(targets),
+                                                  ignore_index=ignore_index,
+                                                  reduction=reduction), [logits])
 
 
 def test_cross_entropy_is_stable_for_huge_logits():
@@ -65,7 +66,8 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, mg.tensor([0, 1]))
     with pytest.raises(TypeError, match="expected integer target classes, got dtype float32"):
         F.cross_entropy(logits, mg.tensor([0.0, 1.0, 2.0]))
-    with pytest.raises(ValueError, match=r"expected logits of shape \(N, C\), got \(4,\)"):
+    with pytest.raises(ValueError,
+                       match=r"expected logits of shape \(N, C\) or \(N, C, d1, \.\.\.\), got \(4,\)"):
         F.cross_entropy(mg.randn(4), mg.tensor([0]))
     with pytest.raises(ValueError, match="expected reduction in .* got 'avg'"):
         F.cross_entropy(logits, mg.tensor([0, 1, 2]), reduction="avg")

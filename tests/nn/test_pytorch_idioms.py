@@ -25,3 +25,85 @@ def test_cells_take_their_state_as_hx(cell):
 def hidden(state):
     """h of a cell's state: the state itself, or the first of an LSTM's (h, c)."""
     return state[0] if isinstance(state, tuple) else state
+
+
+def test_apply_visits_children_before_their_parent_and_casts_move_every_parameter():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.Linear(3, 1)))
+    visited = []
+    assert model.apply(lambda module: visited.append(type(module).__name__)) is model
+    assert visited == ["Linear", "Tanh", "Linear", "Sequential", "Sequential"]
+    assert {p.dtype for p in model.double().parameters()} == {np.dtype("float64")}
+    assert {p.dtype for p in model.float().cpu().parameters()} == {np.dtype("float32")}
+
+
+torch = pytest.importorskip("torch")
+F = nn.functional
+
+
+def ours_and_theirs(array, requires_grad=True):
+    return (mg.tensor(array, requires_grad=requires_grad),
+            torch.tensor(array, requires_grad=requires_grad))
+
+
+def check_loss(ours_fn, theirs_fn, logits, targets, weight=None):
+    """Same loss value and input gradient from both frameworks, float64."""
+    ours, theirs = ours_and_theirs(logits)
+    args = (mg.tensor(targets), torch.tensor(targets))
+    weights = (None, None) if weight is None else ours_and_theirs(weight, requires_grad=False)
+    loss, expected = ours_fn(ours, args[0], weights[0]), theirs_fn(theirs, args[1], weights[1])
+    np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12, atol=1e-14)
+    loss.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(5, 4), (3, 4, 2, 3)])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("ignore_index", [None, 1])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_and_nll_loss_as_pytorch(reduction, shape, weighted, ignore_index,
+                                               smoothing):
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=shape)
+    targets = rng.integers(0, shape[1], size=shape[:1] + shape[2:])
+    weight = rng.uniform(0.5, 2.0, size=shape[1]) if weighted else None
+    torch_ignore = -100 if ignore_index is None else ignore_index
+    check_loss(
+        lambda x, y, w: nn.CrossEntropyLoss(w, ignore_index, reduction, smoothing)(x, y),
+        lambda x, y, w: torch.nn.CrossEntropyLoss(w, ignore_index=torch_ignore,
+                                                  reduction=reduction,
+                                                  label_smoothing=smoothing)(x, y),
+        logits, targets, weight)
+    if smoothing == 0:
+        check_loss(
+            lambda x, y, w: nn.NLLLoss(w, ignore_index, reduction)(F.log_softmax(x, axis=1), y),
+            lambda x, y, w: torch.nn.NLLLoss(w, ignore_index=torch_ignore, reduction=reduction)(
+                torch.log_softmax(x, 1), y),
+            logits, targets, weight)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_and_bce_with_logits_modules_as_pytorch(reduction):
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(4, 3)), rng.uniform(size=(4, 3))
+    for ours, theirs in [(nn.MSELoss, torch.nn.MSELoss),
+                         (nn.BCEWithLogitsLoss, torch.nn.BCEWithLogitsLoss)]:
+        a, b = ours_and_theirs(x)
+        loss, expected = ours(reduction)(a, mg.tensor(y)), theirs(reduction=reduction)(
+            b, torch.tensor(y))
+        np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12)
+        loss.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+def test_loss_options_are_checked():
+    with pytest.raises(ValueError, match="reduction"):
+        nn.MSELoss("average")
+    with pytest.raises(ValueError, match="weight of shape"):
+        F.cross_entropy(mg.zeros(2, 3), mg.tensor([0, 1]), weight=mg.ones(4))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(mg.zeros(2, 3), mg.tensor([0, 1]), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"targets of shape \(2, 5\)"):
+        F.nll_loss(mg.zeros(2, 3, 5), mg.tensor([0, 1]))

@@ -1,0 +1,80 @@
+"""Loss modules: PyTorch's ``nn.MSELoss`` and friends, each calling its function in ``F``.
+
+A loss module holds its options (``reduction``, class ``weight``...) so that a training
+loop written as ``criterion = nn.CrossEntropyLoss(); loss = criterion(output, target)``
+runs unchanged.
+
+>>> criterion = nn.CrossEntropyLoss(label_smoothing=0.1)
+>>> criterion
+CrossEntropyLoss(reduction='mean', label_smoothing=0.1)
+>>> round(criterion(mg.zeros(2, 4), mg.tensor([1, 3])).item(), 4)    # log 4: all classes alike
+1.3863
+"""
+
+from . import functional as F
+from .module import Module
+
+__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
+
+
+class _Loss(Module):
+    """A loss with a ``reduction``; subclasses name their function and extra options."""
+
+    function = None
+    options = ()
+
+    def __init__(self, reduction="mean", **options):
+        super().__init__()
+        F._reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+        for name, value in options.items():
+            setattr(self, name, value)
+
+    def forward(self, input, target):
+        options = {name: getattr(self, name) for name in self.options}
+        return type(self).function(input, target, reduction=self.reduction, **options)
+
+    def extra_repr(self):
+        shown = [f"reduction={self.reduction!r}"] + [
+            f"{name}={getattr(self, name)!r}" for name in self.options
+            if getattr(self, name) not in (None, 0.0)]
+        return ", ".join(shown)
+
+
+class MSELoss(_Loss):
+    """:func:`~minigrad.nn.functional.mse_loss` as a module."""
+
+    function = F.mse_loss
+
+    def __init__(self, reduction="mean"):
+        super().__init__(reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """:func:`~minigrad.nn.functional.binary_cross_entropy_with_logits` as a module."""
+
+    function = F.binary_cross_entropy_with_logits
+
+    def __init__(self, reduction="mean"):
+        super().__init__(reduction)
+
+
+class NLLLoss(_Loss):
+    """:func:`~minigrad.nn.functional.nll_loss` as a module: input log-probabilities."""
+
+    function = F.nll_loss
+    options = ("weight", "ignore_index")
+
+    def __init__(self, weight=None, ignore_index=None, reduction="mean"):
+        super().__init__(reduction, weight=weight, ignore_index=ignore_index)
+
+
+class CrossEntropyLoss(_Loss):
+    """:func:`~minigrad.nn.functional.cross_entropy` as a module: input unnormalised scores."""
+
+    function = F.cross_entropy
+    options = ("weight", "ignore_index", "label_smoothing")
+
+    def __init__(self, weight=None, ignore_index=None, reduction="mean", label_smoothing=0.0):
+        super().__init__(reduction, weight=weight, ignore_index=ignore_index,
+                         label_smoothing=label_smoothing)
