@@ -183,7 +183,8 @@ def test_loaded_state_moves_to_the_parameters_backend_and_dtype(backend):
     opt = Adam([p])
     opt.load_state_dict({
         "optimizer": "Adam", "num_params": 1,
-        "hyperparameters": {"lr": 0.5, "betas": [0.5, 0.5], "eps": 0.0, "weight_decay": 0},
+        "param_groups": {"0": {"lr": 0.5, "betas": [0.5, 0.5], "eps": 0.0, "weight_decay": 0,
+                               "amsgrad": False, "params": [0]}},
         "state": {"0": {"step": 2, "exp_avg": np.ones(2), "exp_avg_sq": np.ones(2)}},
     })
     assert opt.betas == (0.5, 0.5) and opt.state[0]["step"] == 2
@@ -198,7 +199,9 @@ def test_state_dict_is_a_snapshot(backend):
     snapshot = opt.state_dict()
     run_steps(opt, [[[1.0]]])
     assert snapshot["state"]["0"]["momentum_buffer"].tolist() == [1.0]
-    assert snapshot["hyperparameters"] == {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0}
+    assert snapshot["param_groups"] == {"0": {"lr": 0.1, "momentum": 0.9, "dampening": 0.0,
+                                              "weight_decay": 0.0, "nesterov": False,
+                                              "params": [0]}}
 
 
 # ---- errors ----------------------------------------------------------------------------------
@@ -237,14 +240,19 @@ def good_state_dict():
     (lambda sd: sd | {"num_params": 2}, ValueError, "for 1 parameters, got one for 2"),
     (lambda sd: {k: v for k, v in sd.items() if k != "state"}, ValueError,
      "missing keys ['state']"),
-    (lambda sd: sd | {"hyperparameters": {"lr": 0.1, "momentum": 0.9, "dampening": 0.0}},
-     ValueError, "missing keys ['weight_decay'] and unexpected keys ['dampening']"),
+    (lambda sd: sd | {"param_groups": {"0": {"lr": 0.1, "momentum": 0.9, "dampening": 0.0,
+                                             "nesterov": False, "betas": 0, "params": [0]}}},
+     ValueError, "missing keys ['weight_decay'] and unexpected keys ['betas']"),
+    (lambda sd: sd | {"param_groups": {"0": sd["param_groups"]["0"], "1": {}}},
+     ValueError, "'param_groups' has missing keys [] and unexpected keys ['1']"),
+    (lambda sd: sd | {"param_groups": {"0": sd["param_groups"]["0"] | {"params": [1]}}},
+     ValueError, "to hold the parameters [0], got [1]"),
     (lambda sd: sd | {"state": {"5": {}}}, ValueError, "unexpected keys ['5']"),
     (lambda sd: sd | {"state": {"0": {"momentum_buffer": np.zeros(3)}}}, ValueError,
      "shape (2,), got (3,)"),
     (lambda sd: sd | {"state": {"0": {"momentum_buffer": [0.0, 0.0]}}}, TypeError,
      "to be an array, got list"),
-    (lambda sd: sd | {"hyperparameters": {"lr": -1.0, "momentum": 0.9, "weight_decay": 0.0}},
+    (lambda sd: sd | {"param_groups": {"0": sd["param_groups"]["0"] | {"lr": -1.0}}},
      ValueError, "lr"),
     (lambda sd: [sd], TypeError, "the state dict to be a dict, got list"),
 ])
