@@ -215,9 +215,10 @@ class RNNBase(Module):
         ``(T, B, I)`` (``(B, T, I)`` when ``batch_first``), or unbatched ``(T, I)``; or a
         :class:`~minigrad.nn.utils.rnn.PackedSequence` of sequences of unequal lengths.
     hx : optional
-        The initial state (named as in PyTorch): each state tensor is ``(num_layers * num_directions, B, H)`` (unbatched: without
-        ``B``), indexed by ``k * num_directions + d``; zeros when omitted. With unequal
-        lengths, in the batch's own order (not sorted).
+        The initial state (named as in PyTorch): each state tensor is
+        ``(num_layers * num_directions, B, H)`` (unbatched: without ``B``), indexed by
+        ``k * num_directions + d``; zeros when omitted. With unequal lengths, in the
+        batch's own order (not sorted).
     lengths : list of int or Tensor, optional
         The short form of packing: one integer length per sequence of a padded batched
         ``input``, in any order, each in :math:`1 \dots T`. Each step then runs the cells
