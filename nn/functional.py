@@ -303,7 +303,7 @@ def nll_loss(input, target, weight=None, *, ignore_index=None, reduction="mean")
     Parameters
     ----------
     input : Tensor
-        Log-probabilities (e.g. from :func:`log_softmax`), ``(N, C)`` or
+        Log-probabilities (e.g. from ``log_softmax(x, axis=1)``), ``(N, C)`` or
         ``(N, C, d1, ...)``: the class axis is axis 1.
     target : Tensor
         Integer classes in ``[0, C)``, ``(N,)`` or ``(N, d1, ...)``.
@@ -358,7 +358,7 @@ def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction=
         \ell_n = -\log \frac{e^{x_{n, y_n}}}{\sum_c e^{x_{n, c}}}
                = -\operatorname{log\_softmax}(x_n)_{y_n}
 
-    that is, :func:`nll_loss` of :func:`log_softmax` over axis 1, with its ``weight``,
+    that is, :func:`~minigrad.nn.functional.nll_loss` of ``log_softmax`` over axis 1, with its ``weight``,
     ``ignore_index`` and ``reduction``. With ``label_smoothing`` :math:`\varepsilon` the
     target is :math:`1 - \varepsilon` on its class plus :math:`\varepsilon / C` on every
     class; the smoothing term :math:`-\frac{\varepsilon}{C}\sum_c w_c \log p_{n,c}` is
@@ -371,7 +371,7 @@ def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction=
     targets : Tensor
         Integer classes in ``[0, C)``, ``(N,)`` or ``(N, d1, ...)``.
     weight, ignore_index, reduction
-        As in :func:`nll_loss`.
+        As in :func:`~minigrad.nn.functional.nll_loss`.
     label_smoothing : float
         :math:`\varepsilon \in [0, 1]`.
 
@@ -383,7 +383,7 @@ def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction=
     Raises
     ------
     TypeError, ValueError, IndexError
-        As :func:`nll_loss`; also a ``label_smoothing`` outside :math:`[0, 1]`.
+        As :func:`~minigrad.nn.functional.nll_loss`; also a ``label_smoothing`` outside :math:`[0, 1]`.
     """
     smoothing = check.probability("cross_entropy", "label_smoothing", label_smoothing)
     _class_input("cross_entropy", "logits", logits, weight)

@@ -20,8 +20,8 @@ __all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
 class _Loss(Module):
     """A loss with a ``reduction``; subclasses name their function and extra options."""
 
-    function = None
-    options = ()
+    _function = None
+    _options = ()
 
     def __init__(self, reduction="mean", **options):
         super().__init__()
@@ -31,12 +31,12 @@ class _Loss(Module):
             setattr(self, name, value)
 
     def forward(self, input, target):
-        options = {name: getattr(self, name) for name in self.options}
-        return type(self).function(input, target, reduction=self.reduction, **options)
+        options = {name: getattr(self, name) for name in self._options}
+        return type(self)._function(input, target, reduction=self.reduction, **options)
 
     def extra_repr(self):
         shown = [f"reduction={self.reduction!r}"] + [
-            f"{name}={getattr(self, name)!r}" for name in self.options
+            f"{name}={getattr(self, name)!r}" for name in self._options
             if getattr(self, name) not in (None, 0.0)]
         return ", ".join(shown)
 
@@ -44,7 +44,7 @@ class _Loss(Module):
 class MSELoss(_Loss):
     """:func:`~minigrad.nn.functional.mse_loss` as a module."""
 
-    function = F.mse_loss
+    _function = F.mse_loss
 
     def __init__(self, reduction="mean"):
         super().__init__(reduction)
@@ -53,7 +53,7 @@ class MSELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """:func:`~minigrad.nn.functional.binary_cross_entropy_with_logits` as a module."""
 
-    function = F.binary_cross_entropy_with_logits
+    _function = F.binary_cross_entropy_with_logits
 
     def __init__(self, reduction="mean"):
         super().__init__(reduction)
@@ -62,8 +62,8 @@ class BCEWithLogitsLoss(_Loss):
 class NLLLoss(_Loss):
     """:func:`~minigrad.nn.functional.nll_loss` as a module: input log-probabilities."""
 
-    function = F.nll_loss
-    options = ("weight", "ignore_index")
+    _function = F.nll_loss
+    _options = ("weight", "ignore_index")
 
     def __init__(self, weight=None, ignore_index=None, reduction="mean"):
         super().__init__(reduction, weight=weight, ignore_index=ignore_index)
@@ -72,8 +72,8 @@ class NLLLoss(_Loss):
 class CrossEntropyLoss(_Loss):
     """:func:`~minigrad.nn.functional.cross_entropy` as a module: input unnormalised scores."""
 
-    function = F.cross_entropy
-    options = ("weight", "ignore_index", "label_smoothing")
+    _function = F.cross_entropy
+    _options = ("weight", "ignore_index", "label_smoothing")
 
     def __init__(self, weight=None, ignore_index=None, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction, weight=weight, ignore_index=ignore_index,

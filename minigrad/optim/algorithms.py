@@ -31,12 +31,12 @@ class SGD(Optimizer):
 
     where :math:`\eta` is ``lr``, :math:`\mu` ``momentum``, :math:`\tau` ``dampening``
     and :math:`\lambda` ``weight_decay``; with :math:`\mu = 0` there is no buffer and
-    :math:`p_t = p_{t-1} - \eta g_t`. This is :class:`torch.optim.SGD`.
+    :math:`p_t = p_{t-1} - \eta g_t`. This is ``torch.optim.SGD``.
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
-        The tensors to optimise, e.g. ``model.parameters()``, or parameter groups.
+    params : iterable
+        The tensors to optimise, e.g. ``model.parameters()``, or parameter-group dicts.
     lr : float
         The learning rate :math:`\eta \ge 0`.
     momentum : float
@@ -109,14 +109,14 @@ class Adam(Optimizer):
         p_t &= p_{t-1} - \frac{\eta}{1 - \beta_1^t} \cdot
                \frac{m_t}{\sqrt{v_t} / \sqrt{1 - \beta_2^t} + \epsilon}
 
-    This is :class:`torch.optim.Adam`: the weight decay :math:`\lambda` is an L2
+    This is ``torch.optim.Adam``: the weight decay :math:`\lambda` is an L2
     penalty added to the gradient (:class:`AdamW` decouples it), and :math:`\epsilon` is
     added after the bias correction. With ``amsgrad`` the denominator uses the
     largest :math:`v` seen so far instead of :math:`v_t`.
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable
         As in :class:`SGD`.
     lr : float
         The step's scale :math:`\eta \ge 0`.
@@ -196,7 +196,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019): :class:`torch.optim.AdamW`.
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019): ``torch.optim.AdamW``.
 
     Each step first shrinks the parameter, :math:`p \leftarrow (1 - \eta\lambda)\, p`,
     then takes :class:`Adam`'s step without any penalty in the gradient. The
@@ -221,11 +221,11 @@ class Adagrad(Optimizer):
         p_t &= p_{t-1} - \frac{\eta}{1 + (t - 1)\,\delta} \cdot \frac{g_t}{\sqrt{s_t} + \epsilon}
 
     with :math:`s_0` = ``initial_accumulator_value`` and :math:`\delta` = ``lr_decay``:
-    :class:`torch.optim.Adagrad`.
+    ``torch.optim.Adagrad``.
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable
     lr, lr_decay, weight_decay, initial_accumulator_value, eps : float
         :math:`\eta`, :math:`\delta`, :math:`\lambda`, :math:`s_0`, :math:`\epsilon`, each
         :math:`\ge 0`.
@@ -269,11 +269,11 @@ class RMSprop(Optimizer):
         \bar g_t = \alpha \bar g_{t-1} + (1 - \alpha)\, g_t, \\
         b_t &= \mu b_{t-1} + g_t / d_t, \qquad p_t = p_{t-1} - \eta\, b_t
 
-    (without momentum, :math:`p_t = p_{t-1} - \eta\, g_t / d_t`): :class:`torch.optim.RMSprop`.
+    (without momentum, :math:`p_t = p_{t-1} - \eta\, g_t / d_t`): ``torch.optim.RMSprop``.
 
     Parameters
     ----------
-    params : iterable of Tensor or of dict
+    params : iterable
     lr, alpha, eps, weight_decay, momentum : float
         :math:`\eta`, :math:`\alpha \in [0, 1)`, :math:`\epsilon`, :math:`\lambda`,
         :math:`\mu`, each :math:`\ge 0`.

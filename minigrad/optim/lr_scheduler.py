@@ -31,7 +31,7 @@ __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "Red
 
 
 class LRScheduler:
-    """Base class: keeps ``last_epoch`` and sets every group's ``lr`` to :meth:`get_lr`'s.
+    """Base class: keeps ``last_epoch`` and sets every group's ``lr`` to ``get_lr()``'s.
 
     Subclasses compute the new rates in ``get_lr()`` from ``self.last_epoch``, each
     group's current ``lr`` and ``self.base_lrs`` (the groups' ``initial_lr``).
@@ -187,7 +187,7 @@ class ReduceLROnPlateau(LRScheduler):
     ``metric < best - threshold`` (``"abs"``), mirrored for ``mode="max"``. After a
     reduction, ``cooldown`` epochs pass before bad epochs count again. No rate goes below
     ``min_lr`` (a number, or one per group), and a change smaller than ``eps`` is skipped:
-    :class:`torch.optim.lr_scheduler.ReduceLROnPlateau`.
+    ``torch.optim.lr_scheduler.ReduceLROnPlateau``.
     """
 
     state_names = ("last_epoch", "last_lr", "best", "num_bad_epochs", "cooldown_counter",

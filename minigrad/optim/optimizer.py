@@ -119,7 +119,8 @@ class Optimizer(abc.ABC):
 
         Returns
         -------
-        The closure's loss, or ``None`` without a closure.
+        Tensor or None
+            The closure's loss, or ``None`` without a closure.
         """
         loss = None
         if closure is not None:
