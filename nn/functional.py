@@ -358,7 +358,8 @@ def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction=
         \ell_n = -\log \frac{e^{x_{n, y_n}}}{\sum_c e^{x_{n, c}}}
                = -\operatorname{log\_softmax}(x_n)_{y_n}
 
-    that is, :func:`~minigrad.nn.functional.nll_loss` of ``log_softmax`` over axis 1, with its ``weight``,
+    that is, :func:`~minigrad.nn.functional.nll_loss` of ``log_softmax`` over axis 1, with its
+    ``weight``,
     ``ignore_index`` and ``reduction``. With ``label_smoothing`` :math:`\varepsilon` the
     target is :math:`1 - \varepsilon` on its class plus :math:`\varepsilon / C` on every
     class; the smoothing term :math:`-\frac{\varepsilon}{C}\sum_c w_c \log p_{n,c}` is
@@ -383,7 +384,8 @@ def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction=
     Raises
     ------
     TypeError, ValueError, IndexError
-        As :func:`~minigrad.nn.functional.nll_loss`; also a ``label_smoothing`` outside :math:`[0, 1]`.
+        As :func:`~minigrad.nn.functional.nll_loss`; also a ``label_smoothing`` outside
+        :math:`[0, 1]`.
     """
     smoothing = check.probability("cross_entropy", "label_smoothing", label_smoothing)
     _class_input("cross_entropy", "logits", logits, weight)

@@ -353,6 +353,7 @@ class Module:
             raise TypeError(f"load_state_dict: expected a dict (a mapping of parameter names "
                             f"to arrays), got {type(state_dict).__name__}")
         own = dict(self._all_named_parameters())
+        self._refuse_unconverted_torch_weights(state_dict)
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
         values, mis_shaped, unconvertible = {}, [], []
@@ -381,6 +382,27 @@ class Module:
         for name, value in values.items():
             own[name].data = value   # a Tensor, so that the parameter's backend is kept
         return IncompatibleKeys(missing, unexpected)
+
+    def _refuse_unconverted_torch_weights(self, state_dict):
+        """Raise if PyTorch tensors are loaded into a module whose PyTorch form differs.
+
+        A module with ``torch_conversion`` set (the GRUs) computes another function from
+        PyTorch's weights as they are; loading them silently would be wrong.
+        """
+        for prefix, module in self.named_modules():
+            conversion = getattr(module, "torch_conversion", None)
+            if conversion is None:
+                continue
+            names = [f"{prefix}.{name}" if prefix else name
+                     for name, _ in module._all_named_parameters()]
+            torch_values = [name for name in names if name in state_dict and
+                            type(state_dict[name]).__module__.partition(".")[0] == "torch"]
+            if torch_values:
+                raise ValueError(
+                    f"load_state_dict: {', '.join(torch_values)} are PyTorch tensors for a "
+                    f"{type(module).__name__}, whose form differs from PyTorch's: loaded as "
+                    f"they are they would compute another cell. {conversion} (or, to load "
+                    "the numbers as they are, pass NumPy arrays: v.numpy())")
 
     # ---- printing -----------------------------------------------------------------------------
 

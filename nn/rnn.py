@@ -483,6 +483,9 @@ class GRU(RNNBase):
     ((7, 2, 10), (2, 2, 5))
     """
 
+    # PyTorch's GRU weights compute another cell here: load_state_dict refuses them, saying this.
+    torch_conversion = GRUCell.torch_conversion
+
     cell_class = GRUCell
 
 

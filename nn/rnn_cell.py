@@ -357,6 +357,11 @@ class GRUCell(RNNCellBase):
     (2, 5)
     """
 
+    # PyTorch's GRU weights compute another cell here: load_state_dict refuses them, saying this.
+    torch_conversion = (
+        "Build it with reset_after=True and load "
+        "nn.utils.torch_gru_to_minigrad(state_dict), which negates the update gate")
+
     num_chunks = 3
     option_checks = (("reset_after", check.boolean),)
 

@@ -33,7 +33,8 @@ writes as it is::
     }
 
 SGD's per-parameter state is ``{"momentum_buffer": array}`` (only when
-``momentum > 0``); Adam's holds ``max_exp_avg_sq`` too with ``amsgrad``. Arrays are copies on the parameters' backend;
+``momentum > 0``); Adam's holds ``max_exp_avg_sq`` too with ``amsgrad``. Arrays are
+copies on the parameters' backend;
 :meth:`Optimizer.load_state_dict` accepts arrays of any backend (e.g. the NumPy
 arrays :func:`minigrad.load` returns) and moves them to each parameter's
 backend and dtype.
@@ -52,7 +53,8 @@ the loss and its gradients and returns the loss, and returns that loss, as in Py
 
 from . import lr_scheduler
 from .algorithms import SGD, Adagrad, Adam, AdamW, RMSprop
+from .lbfgs import LBFGS
 from .optimizer import Optimizer
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = ["LBFGS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
 

@@ -19,7 +19,8 @@ def test_sequence_layers_take_their_state_as_hx(layer):
 def test_cells_take_their_state_as_hx(cell):
     x = mg.randn(1, 3)
     state = cell(x)
-    np.testing.assert_array_equal(hidden(cell(x, hx=state)).numpy(), hidden(cell(x, state)).numpy())
+    np.testing.assert_array_equal(hidden(cell(x, hx=state)).numpy(),
+                                  hidden(cell(x, state)).numpy())
 
 
 def hidden(state):
@@ -107,3 +108,17 @@ def test_loss_options_are_checked():
         F.cross_entropy(mg.zeros(2, 3), mg.tensor([0, 1]), label_smoothing=1.5)
     with pytest.raises(ValueError, match=r"targets of shape \(2, 5\)"):
         F.nll_loss(mg.zeros(2, 3, 5), mg.tensor([0, 1]))
+
+
+@pytest.mark.parametrize("reset_after", [False, True])
+def test_a_pytorch_gru_state_dict_is_refused_with_the_fix(reset_after):
+    model = nn.Sequential(nn.GRU(3, 2, reset_after=reset_after))
+    state = {f"0.{name}": value for name, value in torch.nn.GRU(3, 2).state_dict().items()}
+    with pytest.raises(ValueError, match=r"0\.weight_ih_l0, .* are PyTorch tensors for a GRU.*"
+                                         r"reset_after=True.*torch_gru_to_minigrad"):
+        model.load_state_dict(state)
+    cell = nn.GRUCell(3, 2)
+    with pytest.raises(ValueError, match="for a GRUCell"):
+        cell.load_state_dict(torch.nn.GRUCell(3, 2).state_dict())
+    # PyTorch LSTMs compute the same cell: their tensors load as they are.
+    nn.LSTM(3, 2).load_state_dict(torch.nn.LSTM(3, 2).state_dict())
