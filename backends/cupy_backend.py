@@ -9,9 +9,11 @@ import copy
 
 from .base import Backend, BackendUnavailableError
 
+# The package index's "minigrad" is another project: the hint names CuPy's own wheels, or
+# the extra of a checkout of this one.
 INSTALL_HINT = (
-    'install CuPy for your CUDA version: pip install "minigrad[cuda12]" (CUDA 12) '
-    'or pip install "minigrad[cuda13]" (CUDA 13)'
+    "install CuPy for your CUDA version: pip install cupy-cuda12x (CUDA 12) or "
+    'pip install cupy-cuda13x (CUDA 13); from a checkout, pip install -e ".[cuda12]"'
 )
 
 

@@ -47,7 +47,8 @@ def test_missing_cupy_names_the_library_and_the_fix(without_cupy, ask):
     with pytest.raises(mg.BackendUnavailableError) as info:
         ask()
     message = str(info.value)
-    assert "CuPy" in message and 'pip install "minigrad[cuda12]"' in message, message
+    assert "CuPy" in message and "pip install cupy-cuda12x" in message, message
+    assert 'pip install "minigrad' not in message  # the package index's minigrad is another
     assert "cupy" not in mg.backends.available()
 
 
