@@ -21,7 +21,8 @@ class LBFGS(Optimizer):
     a gradient below ``tolerance_grad`` (max norm) or a change in step or loss below
     ``tolerance_change``. This is PyTorch's algorithm with ``line_search_fn=None``;
     the strong-Wolfe line search is not provided. As in PyTorch, it takes one parameter
-    group, and its history lives across calls of :meth:`step`.
+    group, and its history lives across calls of :meth:`step`; :meth:`state_dict` saves it,
+    so a resumed run continues exactly.
 
     Parameters
     ----------
@@ -174,13 +175,81 @@ class LBFGS(Optimizer):
         return r
 
     def state_dict(self):
-        """Refused: the curvature history is not saved (a clear error, never a partial state)."""
-        raise NotImplementedError("LBFGS.state_dict: the L-BFGS history is not saved; "
-                                  "save the model's state_dict() and build a new LBFGS")
+        """The settings, as every optimiser's, and the curvature history under ``"history"``.
+
+        The history holds the step counts and, once a step has run, the last direction
+        ``d`` and step length ``t``, the last flat gradient, and the stored pairs stacked
+        as ``(k, n)`` arrays (``n`` the parameters' total size) with their ``rho``. A
+        loaded state continues exactly where the saved optimiser stopped.
+        """
+        state = super().state_dict()
+        history = {key: value for key, value in self.history.items() if key not in _PAIRS}
+        for key in ("d", "prev_flat_grad"):
+            if key in history:
+                history[key] = self._host(history[key])
+        if "old_dirs" in self.history:
+            n = sum(param.data.size for param in self.params)
+            for key in ("old_dirs", "old_steps"):
+                rows = [self._host(row) for row in self.history[key]]
+                history[key] = (backends.get("numpy").xp.stack(rows) if rows
+                                else backends.get("numpy").xp.zeros((0, n)))
+            history["rho"] = list(self.history["rho"])
+        return {**state, "history": history}
 
     def load_state_dict(self, state_dict):
-        """Refused, as :meth:`state_dict`."""
-        self.state_dict()
+        """Restore what :meth:`state_dict` returned (or a loaded file), checked first.
+
+        Raises
+        ------
+        ValueError
+            If the history is missing or its arrays do not fit these parameters.
+        TypeError
+            If an entry has the wrong type.
+        """
+        owner = "LBFGS.load_state_dict"
+        if not isinstance(state_dict, dict) or "history" not in state_dict:
+            raise ValueError(f"{owner}: expected a state dict with a 'history' entry, as "
+                             "LBFGS.state_dict() makes")
+        history = self._loaded_history(owner, state_dict["history"])
+        super().load_state_dict({k: v for k, v in state_dict.items() if k != "history"})
+        self.history = history
+
+    def _loaded_history(self, owner, saved):
+        """``saved`` checked and turned back into the history :meth:`step` works with."""
+        if not isinstance(saved, dict):
+            raise TypeError(f"{owner}: expected 'history' to be a dict, got "
+                            f"{type(saved).__name__}")
+        history = {key: _counter(owner, f"history[{key!r}]", saved.get(key))
+                   for key in ("n_iter", "func_evals")}
+        if history["n_iter"] == 0:
+            return history
+        n = sum(param.data.size for param in self.params)
+        xp = backends.get(self.params[0].backend).xp
+        try:
+            rho = [float(value) for value in saved["rho"]]
+            history.update(t=float(saved["t"]), h_diag=float(saved["h_diag"]), rho=rho)
+            arrays = {key: saved[key] for key in ("d", "prev_flat_grad", "old_dirs",
+                                                  "old_steps")}
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{owner}: expected the history of an LBFGS that has stepped "
+                             f"(d, t, prev_flat_grad, old_dirs, old_steps, rho, h_diag), "
+                             f"got keys {sorted(saved)} ({err})") from None
+        expected = {"d": (n,), "prev_flat_grad": (n,), "old_dirs": (len(rho), n),
+                    "old_steps": (len(rho), n)}
+        for key, array in arrays.items():
+            if getattr(array, "shape", None) != expected[key]:
+                raise ValueError(f"{owner}: expected history[{key!r}] of shape "
+                                 f"{expected[key]}, got {getattr(array, 'shape', array)!r}")
+            array = xp.asarray(array, dtype=self.params[0].dtype)
+            history[key] = list(array) if key in _PAIRS else array
+        return history
+
+    def _host(self, array):
+        return backends.get(self.params[0].backend).to_host(array).copy()
+
+
+# The stored curvature pairs: lists of flat arrays in the history, stacked in a state dict.
+_PAIRS = ("old_dirs", "old_steps", "rho")
 
 
 def _evaluate(closure):

@@ -23,6 +23,7 @@ numbers only, so :func:`minigrad.save` writes it.
 [1.0, 1.0, 0.5, 0.5, 0.25]
 """
 
+import abc
 import math
 import numbers
 
@@ -30,7 +31,7 @@ __all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "Red
            "StepLR"]
 
 
-class LRScheduler:
+class LRScheduler(abc.ABC):
     """Base class: keeps ``last_epoch`` and sets every group's ``lr`` to ``get_lr()``'s.
 
     Subclasses compute the new rates in ``get_lr()`` from ``self.last_epoch``, each
@@ -50,9 +51,9 @@ class LRScheduler:
         self.last_epoch = -1
         self.step()
 
+    @abc.abstractmethod
     def get_lr(self):
         """The groups' rates for epoch ``self.last_epoch``."""
-        raise NotImplementedError(f"{type(self).__name__}: subclasses define get_lr()")
 
     def step(self):
         """Move to the next epoch and set each group's ``lr``."""
@@ -232,6 +233,10 @@ class ReduceLROnPlateau(LRScheduler):
                     group["lr"] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         self.last_lr = self._current()
+
+    def get_lr(self):
+        """The groups' current rates: this schedule changes them only in :meth:`step`."""
+        return self._current()
 
     def _is_better(self, current):
         sign = 1.0 if self.mode == "min" else -1.0
