@@ -5,8 +5,6 @@ import pytest
 
 import minigrad as mg
 
-torch = pytest.importorskip("torch")
-
 
 def rosenbrock(x, y):
     """A curved valley in x[0], y[0] and a coupled quadratic in the rest: any framework."""
@@ -17,6 +15,7 @@ def rosenbrock(x, y):
 @pytest.mark.parametrize("options", [{}, {"lr": 0.5, "max_iter": 7, "history_size": 3},
                                      {"max_iter": 4, "max_eval": 3, "tolerance_change": 1e-4}])
 def test_lbfgs_matches_pytorch_call_for_call(options):
+    torch = pytest.importorskip("torch")
     initial = [np.array([-1.2, 0.5, 0.3]), np.array([1.0, -0.4, 0.2])]
     ours = [mg.tensor(a, requires_grad=True) for a in initial]
     theirs = [torch.tensor(a, requires_grad=True) for a in initial]
