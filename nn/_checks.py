@@ -70,6 +70,21 @@ def non_negative(owner, name, value):
     return float(value)
 
 
+def padding_index(owner, padding_idx, rows):
+    """Return ``padding_idx`` (PyTorch's range, ``[-rows, rows)``) counted from 0, or ``None``.
+
+    A negative index counts from the end, as in PyTorch, so ``-1`` is the last row.
+    """
+    if padding_idx is None:
+        return None
+    if not is_number(numbers.Integral, padding_idx) or not -rows <= padding_idx < rows:
+        raise ValueError(
+            f"{owner}: expected padding_idx to be None or an int in [{-rows}, {rows}) (a row "
+            f"of the {rows}; negative counts from the end), got {padding_idx!r}"
+        )
+    return int(padding_idx) % rows
+
+
 def tensor(owner, name, value):
     """Raise unless ``value`` is a Tensor."""
     if not isinstance(value, mg.Tensor):

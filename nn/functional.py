@@ -11,7 +11,8 @@ import minigrad as mg
 from . import _checks as check
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "linear", "log_softmax",
+    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "linear",
+    "log_softmax",
     "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
@@ -69,6 +70,50 @@ def linear(x, weight, bias=None):
     # product does all the work and its weight gradient is one product too.
     y = mg.linear(x.reshape(-1, x.shape[-1]), weight, bias)
     return y.reshape(x.shape[:-1] + (weight.shape[0],))
+
+
+def embedding(input, weight, padding_idx=None):
+    r"""Look up the rows of ``weight`` at the integer ``input``: ``weight[input]``.
+
+    Parameters
+    ----------
+    input : Tensor
+        Integer indices in ``[0, num_embeddings)``, any shape.
+    weight : Tensor
+        The table, ``(num_embeddings, embedding_dim)``.
+    padding_idx : int, optional
+        A row that receives no gradient (its lookups still return its values), as in
+        PyTorch; negative counts from the end.
+
+    Returns
+    -------
+    Tensor
+        Shape ``input.shape + (embedding_dim,)``.
+
+    Raises
+    ------
+    TypeError, ValueError, IndexError
+        If ``input`` is not integer, ``weight`` not 2-D, ``padding_idx`` not a row, or
+        an index out of range.
+    """
+    check.tensor("embedding", "weight", weight)
+    check.tensor("embedding", "input", input)
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: expected a weight of shape (num_embeddings, "
+                         f"embedding_dim), got {weight.shape}")
+    padding_idx = check.padding_index("embedding", padding_idx, weight.shape[0])
+    check.index_range("embedding", "input", input, weight.shape[0])
+    return _lookup(input, weight, padding_idx)
+
+
+def _lookup(indices, weight, padding_idx):
+    """``weight[indices]``, the ``padding_idx`` row (already counted from 0) cut from the tape."""
+    rows = weight[indices]
+    if padding_idx is None:
+        return rows
+    # The padding positions take the same values from a detached copy, so the gradient
+    # they would scatter into the padding row goes nowhere.
+    return mg.where((indices == padding_idx).reshape(indices.shape + (1,)), rows.detach(), rows)
 
 
 def softplus(x):

@@ -83,13 +83,25 @@ class Embedding(Module):
         How many indices there are.
     embedding_dim : int
         The size of each vector.
+    padding_idx : int, optional
+        An index that marks padding, as in PyTorch: its row starts at zeros and never
+        receives a gradient, so it stays what it is while the other rows learn. A negative
+        one counts from the end (``-1`` is the last row).
     dtype, backend
         Of the weight.
 
     Attributes
     ----------
     weight : Parameter
-        Shape ``(num_embeddings, embedding_dim)``, initialised from :math:`\mathcal{N}(0, 1)`.
+        Shape ``(num_embeddings, embedding_dim)``, initialised from :math:`\mathcal{N}(0, 1)`
+        (the ``padding_idx`` row at zeros).
+    padding_idx : int or None
+        The padding row, counted from the start (``-1`` becomes ``num_embeddings - 1``).
+
+    Raises
+    ------
+    ValueError
+        If ``padding_idx`` is not an int in ``[-num_embeddings, num_embeddings)``.
 
     Examples
     --------
@@ -97,14 +109,25 @@ class Embedding(Module):
     >>> table = nn.Embedding(10, 4)
     >>> table(mg.tensor([[1, 2], [2, 9]])).shape
     (2, 2, 4)
+
+    Index 0 as padding: its vector is zeros and learns nothing.
+
+    >>> table = nn.Embedding(10, 3, padding_idx=0)
+    >>> table(mg.tensor([0, 4, 0])).sum().backward()
+    >>> table.weight[0].numpy()
+    array([0., 0., 0.], dtype=float32)
+    >>> table.weight.grad[:, 0].numpy()
+    array([0., 0., 0., 0., 1., 0., 0., 0., 0., 0.], dtype=float32)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, *, dtype=mg.float32, backend=None):
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, dtype=mg.float32,
+                 backend=None):
         super().__init__()
         # An empty table is allowed, as in PyTorch (it can look nothing up).
         self.num_embeddings = check.non_negative_int("Embedding", "num_embeddings",
                                                      num_embeddings)
         self.embedding_dim = check.non_negative_int("Embedding", "embedding_dim", embedding_dim)
+        self.padding_idx = check.padding_index("Embedding", padding_idx, num_embeddings)
         check.floating_dtype("Embedding", dtype)
         self.weight = Parameter(
             mg.zeros(num_embeddings, embedding_dim, dtype=dtype, backend=backend)
@@ -112,13 +135,16 @@ class Embedding(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        r"""Draw the weight from :math:`\mathcal{N}(0, 1)`."""
+        r"""Draw the weight from :math:`\mathcal{N}(0, 1)`, then zero the ``padding_idx`` row."""
         init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices):
         check.tensor("Embedding", "indices", indices)
         check.index_range("Embedding", "indices", indices, self.num_embeddings)
-        return self.weight[indices]
+        return F._lookup(indices, self.weight, self.padding_idx)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        padding = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
+        return f"{self.num_embeddings}, {self.embedding_dim}{padding}"

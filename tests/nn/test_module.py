@@ -253,6 +253,26 @@ def test_embedding_accumulates_the_gradient_of_repeated_indices(backend):
         table(mg.tensor([0.0]))
 
 
+def test_embedding_padding_row_starts_at_zero_and_learns_nothing(backend):
+    table = nn.Embedding(4, 2, padding_idx=-1, dtype=mg.float64)
+    assert table.padding_idx == 3 and not table.weight.numpy()[3].any()
+    indices = mg.tensor([[3, 1], [0, 3]])
+    table.weight.data = table.weight.data + 1   # looked up as it is, even when not zeros
+    out = table(indices)
+    np.testing.assert_array_equal(out.numpy(), table.weight.numpy()[indices.numpy()])
+    (out * out).sum().backward()
+    np.testing.assert_array_equal(table.weight.grad.numpy()[3], [0, 0])
+    assert table.weight.grad.numpy()[[0, 1]].all()
+    for padding_idx in (4, -5, 1.0, "0"):
+        with pytest.raises(ValueError, match=rf"^Embedding: expected padding_idx to be None or "
+                                             rf"an int in \[-4, 4\) .* got {padding_idx!r}$"):
+            nn.Embedding(4, 2, padding_idx=padding_idx)
+    with pytest.raises(ValueError, match=r"embedding: expected a weight of shape \(num_emb"):
+        nn.F.embedding(indices, mg.zeros(4))
+    with pytest.raises(IndexError, match=r"embedding: expected input in \[0, 4\)"):
+        nn.F.embedding(mg.tensor([4]), table.weight)
+
+
 def test_dropout_is_inverted_in_training_and_the_identity_in_eval(backend):
     drop = nn.Dropout(0.25)
     x = mg.ones(20000, dtype=mg.float64, requires_grad=True)

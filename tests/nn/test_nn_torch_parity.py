@@ -217,6 +217,24 @@ def test_embedding_with_repeated_indices():
     check_module(ours, theirs, (mg.tensor(indices),), (torch.tensor(indices),))
 
 
+@pytest.mark.parametrize("padding_idx", [0, 4, -1])
+def test_embedding_with_padding_idx(padding_idx):
+    theirs = torch.nn.Embedding(6, 3, padding_idx=padding_idx, dtype=torch.float64)
+    ours = nn.Embedding(6, 3, padding_idx=padding_idx, dtype=mg.float64)
+    assert ours.padding_idx == theirs.padding_idx and repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours.weight.numpy()[padding_idx], np.zeros(3))
+    # A padding row that is not zeros (loaded, or set by hand) is still looked up as it is.
+    with torch.no_grad():
+        theirs.weight.add_(1.0)
+    ours.load_state_dict(as_numpy(theirs.state_dict()))
+    indices = np.array([[1, 5, 0], [4, 1, 5]])
+    check_module(ours, theirs, (mg.tensor(indices),), (torch.tensor(indices),))
+    np.testing.assert_array_equal(ours.weight.grad.numpy()[padding_idx], np.zeros(3))
+    looked_up = F.embedding(mg.tensor(indices), ours.weight, padding_idx=padding_idx)
+    close(looked_up, torch.nn.functional.embedding(torch.tensor(indices), theirs.weight,
+                                                   padding_idx=padding_idx))
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("ignore_index", [None, 1, -100])
 def test_cross_entropy(reduction, ignore_index):
