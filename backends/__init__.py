@@ -74,6 +74,8 @@ _builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}
 _instances = {"numpy": NumPyBackend()}
 _errors = {}
 _state = {"seed": None}
+# PyTorch's device strings, taken wherever a backend name is.
+_DEVICES = {"cpu": "numpy", "cuda": "cupy", "cuda:0": "cupy"}
 
 
 class _ThreadDefault(threading.local):
@@ -92,7 +94,9 @@ def get(name):
     Parameters
     ----------
     name : str or Backend
-        A registered backend's name; a backend object is returned unchanged.
+        A registered backend's name, or a PyTorch device string: ``"cpu"`` is
+        ``"numpy"``, ``"cuda"`` and ``"cuda:0"`` are ``"cupy"``. A backend object is
+        returned unchanged.
 
     Returns
     -------
@@ -107,6 +111,7 @@ def get(name):
     """
     if isinstance(name, Backend):
         return name
+    name = _DEVICES.get(name, name)
     backend = _instances.get(name)
     if backend is not None:
         return backend

@@ -66,7 +66,7 @@ def main(argv=None):
         steps.append(time.perf_counter() - tic)
         cpu.append(time.process_time() - cpu_tic)
     bare = []
-    buffer = mg.zeros(sum(p.size for p in model.parameters()))
+    buffer = mg.zeros(sum(p.numel() for p in model.parameters()))
     for _ in range(args.rounds):
         dist.barrier()
         timed(dist.all_reduce, bare)(buffer)

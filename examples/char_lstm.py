@@ -578,7 +578,7 @@ def run(argv):
             trainer.restore(checkpoint)
         files = {"checkpoint": args.out / "checkpoint.npz", "plot": args.out / "loss.png",
                  "samples": args.out / "samples.txt"}
-        print(f"{args.cell.upper()} with {sum(p.size for p in trainer.model.parameters()):,} "
+        print(f"{args.cell.upper()} with {sum(p.numel() for p in trainer.model.parameters()):,} "
               f"parameters, on {source}: {len(text):,} characters, {len(trainer.vocab)} distinct")
         interrupted = train(trainer, args, files)
         if not interrupted and trainer.history["val_step"][-1:] != [trainer.step]:

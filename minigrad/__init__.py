@@ -12,17 +12,21 @@ from minigrad.autograd import grad
 from minigrad.backends import default_backend, set_default_backend
 from minigrad.checkpoint import checkpoint
 from minigrad.dtypes import bool_, float32, float64, int32, int64
+from minigrad.dtypes import bool_ as bool, float32 as float, float64 as double  # noqa: A001
+from minigrad.dtypes import int32 as int, int64 as long  # noqa: A001  (PyTorch's names)
 from minigrad.errors import (
     BackendUnavailableError, GradcheckError, GraphFreedError, SerializationError,
 )
 from minigrad.factories import (
-    arange, eye, full, manual_seed, ones, ones_like, rand, randn, tensor, zeros, zeros_like,
+    arange, eye, from_numpy, full, linspace, manual_seed, multinomial, ones, ones_like, rand,
+    randint, randn, tensor, zeros, zeros_like,
 )
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import gradcheck
 from minigrad.ops import (
-    abs, clip, concat, exp, fused_gru_cell, fused_lstm_cell, linear, log, log_softmax,
-    logsumexp, lstm_cell, matmul, relu, sigmoid, softmax, split, sqrt, stack, tanh, where,
+    abs, cat, chunk, clip, clone, concat, exp, expand, flatten, fused_gru_cell, fused_lstm_cell,
+    linear, log, log_softmax, logsumexp, lstm_cell, matmul, narrow, permute, relu, sigmoid,
+    softmax, split, sqrt, squeeze, stack, tanh, transpose, unsqueeze, where,
 )
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
@@ -31,11 +35,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError",
-    "Tensor", "abs", "arange", "backends", "bool_", "checkpoint", "clip", "concat",
-    "default_backend", "distributed", "enable_grad", "exp", "eye", "float32", "float64", "full",
-    "fused_gru_cell", "fused_lstm_cell", "grad", "gradcheck", "int32", "int64",
-    "is_grad_enabled", "linear", "load", "log", "log_softmax", "logsumexp", "lstm_cell",
-    "manual_seed", "matmul", "no_grad", "ones", "ones_like", "optim", "rand", "randn", "relu",
-    "save", "set_default_backend", "set_grad_enabled", "sigmoid", "softmax", "split", "sqrt",
-    "stack", "tanh", "tensor", "viz", "where", "zeros", "zeros_like",
+    "Tensor", "abs", "arange", "backends", "bool", "bool_", "cat", "checkpoint", "chunk", "clip",
+    "clone", "concat", "default_backend", "distributed", "double", "enable_grad", "exp", "expand",
+    "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "fused_gru_cell",
+    "fused_lstm_cell", "grad", "gradcheck", "int", "int32", "int64", "is_grad_enabled", "linear",
+    "linspace", "load", "log", "log_softmax", "logsumexp", "long", "lstm_cell", "manual_seed",
+    "matmul", "multinomial", "narrow", "no_grad", "ones", "ones_like", "optim", "permute", "rand",
+    "randint", "randn", "relu", "save", "set_default_backend", "set_grad_enabled", "sigmoid",
+    "softmax", "split", "sqrt", "squeeze", "stack", "tanh", "tensor", "transpose", "unsqueeze",
+    "viz", "where", "zeros", "zeros_like",
 ]

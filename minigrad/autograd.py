@@ -367,7 +367,7 @@ def _seed(output, grad, op):
             "was used to compute it, or it was computed under no_grad()"
         )
     if grad is None:
-        if output.size != 1:
+        if output.numel() != 1:
             raise RuntimeError(
                 f"{op}: grad can be omitted only for a scalar output, but the output has "
                 f"shape {output.shape}; pass a gradient of that shape"

@@ -7,13 +7,15 @@ import math
 import numbers
 
 from minigrad import backends
-from minigrad.dtypes import as_dtype, bool_, float32, int64, is_floating
+from minigrad.dtypes import as_dtype, bool_, float32, float64, int32, int64, is_floating
 from minigrad.from_data import _backend, _check_fits, _finish, tensor
 from minigrad.ops._checks import _tensor
+from minigrad.sampling import multinomial, randint
+from minigrad.tensor import Tensor
 
 __all__ = [
-    "arange", "eye", "full", "manual_seed", "ones", "ones_like", "rand", "randn", "tensor",
-    "zeros", "zeros_like",
+    "arange", "eye", "from_numpy", "full", "linspace", "manual_seed", "multinomial", "ones",
+    "ones_like", "rand", "randint", "randn", "tensor", "zeros", "zeros_like",
 ]
 
 
@@ -126,7 +128,8 @@ def full(shape, value, dtype=float32, backend=None, requires_grad=False):
 def _like(t, value, dtype, backend, requires_grad, op):
     """``t``'s shape filled with ``value``, for ``op`` (``zeros_like``, ``ones_like``)."""
     _tensor(t, op)
-    return _filled((t.shape,), value, dtype or t.dtype, backend or t.backend, requires_grad, op)
+    return _filled((t.shape,), value, t.dtype if dtype is None else dtype, backend or t.backend,
+                   requires_grad, op)
 
 
 def zeros_like(t, dtype=None, backend=None, requires_grad=False):
@@ -287,6 +290,61 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
     target = _backend(backend)
     return _finish(target.xp.arange(start, stop, step, dtype=as_dtype(dtype)), target,
                    requires_grad)
+
+
+def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (PyTorch's).
+
+    Parameters
+    ----------
+    start, end : number
+    steps : int
+        How many values (a non-negative int; PyTorch requires it too).
+    dtype : dtype
+        Defaults to ``float32``.
+    backend : str, optional
+        Where the tensor lives; the default backend when omitted.
+    requires_grad : bool
+        Record operations on the result for backward (floating dtypes only).
+
+    Returns
+    -------
+    Tensor
+        1-D, of length ``steps``.
+
+    Raises
+    ------
+    TypeError
+        If ``start`` or ``end`` is not a real number, or ``steps`` not a non-negative int.
+    """
+    if not all(isinstance(v, numbers.Real) for v in (start, end)):
+        raise TypeError(f"linspace: expected real numbers, got start={start!r}, end={end!r}")
+    (steps,) = _size((steps,), "linspace")
+    target = _backend(backend)
+    # Computed in float64 and then converted, as PyTorch does for an integer dtype.
+    values = target.xp.linspace(start, end, steps, dtype=float64)
+    return _finish(values.astype(as_dtype(dtype)), target, requires_grad)
+
+
+def from_numpy(array):
+    """A tensor of a NumPy array's values, on the NumPy backend, keeping its dtype.
+
+    The array is not copied: the tensor's data is the array itself (as in PyTorch,
+    where they share memory).
+
+    Raises
+    ------
+    TypeError
+        If ``array`` is not a :class:`numpy.ndarray` of one of minigrad's dtypes.
+    """
+    target = backends.get("numpy")
+    if not target.is_native(array):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}; "
+                        f"mg.tensor(data) reads other data")
+    if array.dtype not in (float32, float64, int32, int64, bool_):
+        raise TypeError(f"from_numpy: expected an array of dtype float32, float64, int32, int64 "
+                        f"or bool, got {array.dtype}; convert it with array.astype(...)")
+    return Tensor(array, target)
 
 
 def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):

@@ -71,7 +71,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     outputs = _flatten(result)
     rng = random.Random(0)
     weights = [
-        Tensor(out._backend.xp.asarray([rng.uniform(-1, 1) for _ in range(out.size)],
+        Tensor(out._backend.xp.asarray([rng.uniform(-1, 1) for _ in range(out.numel())],
                                        dtype=out.dtype).reshape(out.shape), out._backend)
         for out in outputs
     ]

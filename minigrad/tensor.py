@@ -45,8 +45,6 @@ class Tensor:
     """
 
     __slots__ = ("_data", "_backend", "_requires_grad", "_grad", "_node", "_index", "__weakref__")
-    # Tensors take part in NumPy expressions only through their own operators.
-    __array_ufunc__ = None
 
     def __init__(self, data, backend, requires_grad=False, node=None, index=0):
         self._data = data
@@ -102,15 +100,40 @@ class Tensor:
         """The data type (``mg.float32``, ``mg.float64``, ``mg.int64``...)."""
         return self._data.dtype
 
-    @property
-    def size(self):
+    def size(self, dim=None):
+        """The shape (a tuple), or the length of dim ``dim``, as PyTorch's ``size``.
+
+        The element count is :meth:`numel`.
+        """
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[_ops._checks._check_axis("size", dim, self.ndim, self.shape)]
+
+    def numel(self):
         """The number of elements."""
         return self._data.size
+
+    def dim(self):
+        """The number of dimensions, as :attr:`ndim`."""
+        return self._data.ndim
 
     @property
     def backend(self):
         """The name of the backend the data lives on (``"numpy"`` or ``"cupy"``)."""
         return self._backend.name
+
+    @property
+    def device(self):
+        """The backend by PyTorch's device name, a string that ``to()`` and ``backend=`` take.
+
+        ``"cpu"`` for NumPy, ``"cuda:0"`` for CuPy, and another backend's own name.
+        """
+        return _DEVICE_NAMES.get(self._backend.name, self._backend.name)
+
+    @property
+    def is_cuda(self):
+        """Whether the data lives on the GPU (the CuPy backend)."""
+        return self._backend.name == "cupy"
 
     @property
     def is_leaf(self):
@@ -119,8 +142,8 @@ class Tensor:
 
     @property
     def T(self):
-        """The tensor with its axes reversed (see :meth:`transpose`)."""
-        return _ops.transpose(self)
+        """The tensor with its dims reversed (see :meth:`permute`)."""
+        return _ops.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     def __len__(self):
         if self.ndim == 0:
@@ -144,6 +167,28 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     # ---- conversions ------------------------------------------------------------------
+
+    def __array__(self, dtype=None, copy=None):
+        # np.asarray(t): the values of a tensor outside the graph. One that requires grad
+        # is refused, for NumPy would drop it from the graph without a word.
+        if self._requires_grad:
+            raise TypeError("numpy: this tensor requires grad, so NumPy would silently cut it "
+                            "from the graph; write t.detach().numpy() to take its values")
+        array = self._backend.to_host(self._data)
+        return array if dtype is None else array.astype(dtype, copy=False)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # An array beside a tensor in an operator (array * t) reaches here: the tensor's own
+        # reflected operator answers it, as Python would. Every other ufunc is refused, so
+        # that NumPy never makes an array of Tensor objects.
+        reflected = _REFLECTED.get(ufunc.__name__)
+        if method == "__call__" and not kwargs and reflected and len(inputs) == 2 \
+                and inputs[1] is self:
+            return getattr(self, reflected)(inputs[0])
+        raise TypeError(_refusal(f"numpy.{ufunc.__name__}"))
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise TypeError(_refusal(f"numpy.{func.__name__}"))
 
     def numpy(self):
         """Return the data as a :class:`numpy.ndarray` (copied off the GPU when needed).
@@ -226,6 +271,79 @@ class Tensor:
                 raise ValueError(f"to: {err}; or a dtype, one of {sorted(_dtypes._ALL)}") from None
             out = _ops.to_backend(out, destination)
         return out
+
+    def tolist(self):
+        """The values as (nested lists of) Python numbers; a 0-d tensor gives a number."""
+        return self._data.tolist()
+
+    def float(self):
+        """This tensor as ``float32`` (``self`` if it is already); see :meth:`to`."""
+        return _ops.cast(self, _dtypes.float32)
+
+    def double(self):
+        """This tensor as ``float64``; see :meth:`to`."""
+        return _ops.cast(self, _dtypes.float64)
+
+    def long(self):
+        """This tensor as ``int64`` (off the graph, as every integer tensor)."""
+        return _ops.cast(self, _dtypes.int64)
+
+    def int(self):
+        """This tensor as ``int32`` (off the graph)."""
+        return _ops.cast(self, _dtypes.int32)
+
+    def bool(self):
+        """This tensor as ``bool`` (off the graph)."""
+        return _ops.cast(self, _dtypes.bool_)
+
+    def type(self, dtype=None):
+        """The dtype's name (``"float32"``) when called bare, else ``self.to(dtype)``.
+
+        PyTorch's bare ``type()`` names a tensor class (``"torch.FloatTensor"``); minigrad
+        has one Tensor class, so it names the dtype.
+        """
+        return self.dtype.name if dtype is None else _ops.cast(self, dtype)
+
+    def cpu(self):
+        """This tensor on the NumPy backend (``self`` if it is there); differentiable."""
+        return self.to("numpy")
+
+    def cuda(self, device=None):
+        """This tensor on the CuPy backend (GPU); differentiable.
+
+        Raises
+        ------
+        BackendUnavailableError
+            Without CuPy or a GPU; the message says how to write device-independent code.
+        """
+        if device not in (None, 0, "cuda", "cuda:0"):
+            raise ValueError(f"cuda: minigrad uses one GPU, 'cuda:0'; got device={device!r}")
+        try:
+            return self.to("cupy")
+        except backends.BackendUnavailableError as err:
+            raise type(err)(f"cuda: {err}. To run on either, write "
+                            f"device = 'cuda' if 'cupy' in mg.backends.available() else 'cpu' "
+                            f"and t.to(device)") from None
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A tensor of ``data`` on this tensor's backend, of its dtype unless ``dtype`` is given."""
+        return _factories.tensor(data, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
+                                 requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        """A tensor of ``size`` filled with ``fill_value``, on this backend, of this dtype."""
+        return _factories.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                               backend=self._backend, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        """Zeros of ``size`` (varargs or one tuple), on this backend, of this dtype."""
+        return _factories.zeros(*size, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
+                                requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        """Ones of ``size`` (varargs or one tuple), on this backend, of this dtype."""
+        return _factories.ones(*size, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
+                               requires_grad=requires_grad)
 
     def detach(self):
         """Return a tensor that shares this data but is cut from the graph.
@@ -494,7 +612,7 @@ class Tensor:
         """Limit the values to ``[min, max]`` (a bound may be None); see :func:`minigrad.clip`."""
         return _ops.clip(self, min, max)
 
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         r"""Sum over ``axis``; :math:`\partial y / \partial x_i = 1`.
 
         Parameters
@@ -503,53 +621,59 @@ class Tensor:
             The axes to reduce (negative values count from the end); all when ``None``.
         keepdims : bool
             Keep each reduced axis, with length 1, so the result broadcasts against ``self``.
+        dim, keepdim
+            PyTorch's names for ``axis`` and ``keepdims``: pass either spelling, not both.
 
         Returns
         -------
         Tensor
             ``self``'s shape without the reduced axes (or with them at length 1).
         """
-        return _ops.sum(self, axis, keepdims)
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis=None, keepdims=False):
-        """Mean over ``axis`` (composite: a sum divided by the count).
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Mean over ``axis`` (composite: a sum divided by the count); ``float32`` for integers.
 
-        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        ``axis`` and ``keepdims`` (or ``dim`` and ``keepdim``) as in :meth:`sum`.
         """
-        return _ops.mean(self, axis, keepdims)
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        """Largest values over ``axis`` (values only, NumPy style); ties share the gradient.
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Largest values over ``axis``; ties share the gradient.
 
-        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        ``axis`` and ``keepdims`` as in :meth:`sum`. Given PyTorch's ``dim=``, the answer is
+        PyTorch's: a pair ``(values, indices)``, with fields of those names.
         """
-        return _ops.max(self, axis, keepdims)
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis=None, keepdims=False):
-        """Smallest values over ``axis`` (values only, NumPy style); ties share the gradient.
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Smallest values over ``axis``; ties share the gradient.
 
-        ``axis`` and ``keepdims`` as in :meth:`sum`.
+        ``axis`` and ``keepdims`` as in :meth:`sum`. Given PyTorch's ``dim=``, the answer is
+        PyTorch's: a pair ``(values, indices)``, with fields of those names.
         """
-        return _ops.min(self, axis, keepdims)
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def argmax(self, axis=None):
+    def argmax(self, axis=None, *, dim=None, keepdim=False):
         """Indices of the largest values over ``axis`` (not differentiable).
 
         Parameters
         ----------
         axis : int, optional
-            The axis to search; the flattened tensor when ``None``.
+            The axis to search; the flattened tensor when ``None``. ``dim`` is PyTorch's name.
+        keepdim : bool
+            Keep the searched axis with length 1.
 
         Returns
         -------
         Tensor
             ``int64`` indices, of ``self``'s shape without ``axis`` (0-d when ``None``).
         """
-        return _ops.argmax(self, axis)
+        return _ops.argmax(self, axis, dim=dim, keepdim=keepdim)
 
-    def argmin(self, axis=None):
+    def argmin(self, axis=None, *, dim=None, keepdim=False):
         """Indices of the smallest values over ``axis`` (not differentiable), as :meth:`argmax`."""
-        return _ops.argmin(self, axis)
+        return _ops.argmin(self, axis, dim=dim, keepdim=keepdim)
 
     def reshape(self, *shape):
         """This tensor with a new shape, given as varargs or one tuple (``-1`` allowed).
@@ -564,6 +688,46 @@ class Tensor:
         """
         return _ops.reshape(self, *shape)
 
+    def view(self, *shape):
+        """:meth:`reshape` (minigrad's reshapes never need contiguous data)."""
+        return _ops.reshape(self, *shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Dims ``start_dim`` to ``end_dim`` merged into one; see :func:`minigrad.flatten`."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def unsqueeze(self, dim):
+        """A new dim of length 1 at ``dim``; see :func:`minigrad.unsqueeze`."""
+        return _ops.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        """Without dims of length 1 (all, or those of ``dim``); see :func:`minigrad.squeeze`."""
+        return _ops.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (``-1`` keeps a dim); see :func:`minigrad.expand`."""
+        return _ops.expand(self, *sizes)
+
+    def narrow(self, dim, start, length):
+        """``length`` elements of ``dim`` from ``start``; see :func:`minigrad.narrow`."""
+        return _ops.narrow(self, dim, start, length)
+
+    def contiguous(self):
+        """``self``: minigrad has no strided views that would need copying."""
+        return self
+
+    def clone(self):
+        """A copy with its own array, on the graph; see :func:`minigrad.clone`."""
+        return _ops.clone(self)
+
+    def split(self, split_size_or_sections, dim=0):
+        """Pieces of the given length(s) along ``dim``; see :func:`minigrad.split`."""
+        return _ops.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        """``chunks`` pieces of equal length along ``dim``; see :func:`minigrad.chunk`."""
+        return _ops.chunk(self, chunks, dim)
+
     def broadcast_to(self, shape):
         """This tensor broadcast to ``shape`` (NumPy rules); the gradient is summed back.
 
@@ -574,25 +738,60 @@ class Tensor:
         """
         return _ops.broadcast_to(self, shape)
 
-    def transpose(self, *axes):
-        """Permute the axes, NumPy order; reverse them when no axes are given.
+    def transpose(self, dim0, dim1):
+        """Dims ``dim0`` and ``dim1`` swapped, as PyTorch's; :meth:`permute` reorders all.
 
-        ``y = x.transpose(1, 0, 2)`` makes ``y.shape[i] == x.shape[axes[i]]``; the
-        gradient takes the inverse permutation. ``x.T`` is ``x.transpose()``.
+        The gradient takes the same swap back.
         """
-        return _ops.transpose(self, *axes)
+        return _ops.transpose(self, dim0, dim1)
 
-    def softmax(self, axis=-1):
-        """Softmax over ``axis`` (see :func:`minigrad.softmax`)."""
-        return _ops.softmax(self, axis)
+    def permute(self, *dims):
+        """Dims reordered, ``y.shape[i] == x.shape[dims[i]]``; see :func:`minigrad.permute`."""
+        return _ops.permute(self, *dims)
 
-    def log_softmax(self, axis=-1):
-        """Log-softmax over ``axis`` (see :func:`minigrad.log_softmax`)."""
-        return _ops.log_softmax(self, axis)
+    def t(self):
+        """A 2-D tensor transposed (0-d and 1-d tensors as they are), as PyTorch's ``t()``.
 
-    def logsumexp(self, axis=None, keepdims=False):
+        Raises
+        ------
+        ValueError
+            If the tensor has more than 2 dims (use :meth:`transpose` or :meth:`permute`).
+        """
+        if self.ndim > 2:
+            raise ValueError(f"t: expected a tensor of at most 2 dims, got shape {self.shape}; "
+                             f"write x.transpose(d0, d1) or x.permute(...)")
+        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+
+    def softmax(self, axis=-1, *, dim=None):
+        """Softmax over ``axis`` (or ``dim``; see :func:`minigrad.softmax`)."""
+        return _ops.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis=-1, *, dim=None):
+        """Log-softmax over ``axis`` (or ``dim``; see :func:`minigrad.log_softmax`)."""
+        return _ops.log_softmax(self, axis, dim=dim)
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Log of the sum of exponentials over ``axis`` (see :func:`minigrad.logsumexp`)."""
-        return _ops.logsumexp(self, axis, keepdims)
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+_DEVICE_NAMES = {"numpy": "cpu", "cupy": "cuda:0"}
+
+# NumPy's ufunc for each binary operator, and the Tensor method that answers it with the
+# operands swapped (``array < t`` is ``t > array``).
+_REFLECTED = {
+    "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__", "true_divide": "__rtruediv__",
+    "divide": "__rtruediv__", "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__",
+    "less_equal": "__ge__", "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__",
+    "not_equal": "__ne__",
+}
+
+
+def _refusal(function):
+    """The message refusing a Tensor to a NumPy ``function``: what to write instead."""
+    return (f"{function}: NumPy functions do not take minigrad Tensors (they would make an "
+            f"array of Tensor objects); use minigrad's op of that name (mg.<op>(t) or t.<op>()), "
+            f"or give NumPy the values: t.detach().numpy()")
 
 
 def _operand(value, op):
@@ -619,4 +818,5 @@ def _operand(value, op):
 
 
 from minigrad import autograd as _autograd  # noqa: E402  (circular: ops import Tensor)
+from minigrad import factories as _factories  # noqa: E402
 from minigrad import ops as _ops  # noqa: E402

@@ -205,10 +205,10 @@ def orthogonal_(tensor, gain=1.0):
     gain = check.real("orthogonal_", "gain", gain)
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tensor.shape}")
-    if tensor.size == 0:
+    if tensor.numel() == 0:
         return tensor   # nothing to fill, as in PyTorch (and no rows to divide by below)
     rows = tensor.shape[0]
-    cols = tensor.size // rows
+    cols = tensor.numel() // rows
     xp = mg.backends.get(tensor.backend).xp
     sample = _draw("normal", tensor, (max(rows, cols), min(rows, cols)))
     q, r = xp.linalg.qr(sample)

@@ -104,8 +104,8 @@ class DistributedDataParallel(Module):
             flat /= world_size
             start = 0
             for p in bucket:  # each gradient becomes a view of the reduced buffer
-                p.grad = mg.Tensor(flat[start:start + p.size].reshape(p.shape), backend)
-                start += p.size
+                p.grad = mg.Tensor(flat[start:start + p.numel()].reshape(p.shape), backend)
+                start += p.numel()
 
     def extra_repr(self):
         return f"buckets={len(self.buckets)}, world_size={dist.get_world_size()}"
@@ -113,7 +113,7 @@ class DistributedDataParallel(Module):
 
 def _flat_gradient(p, xp):
     if p.grad is None:
-        return xp.zeros(p.size, dtype=p.data.dtype)
+        return xp.zeros(p.numel(), dtype=p.data.dtype)
     if p.grad._node is not None:
         raise RuntimeError("DistributedDataParallel averages first-order gradients: "
                            "backward(create_graph=True) is not supported; call backward() "

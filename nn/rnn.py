@@ -10,7 +10,6 @@ matrix product wants for the input projection of all steps, and the shape the ne
 layer wants for its own.
 """
 
-import itertools
 import math
 import numbers
 
@@ -60,7 +59,7 @@ def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True):
     # What is kept is the segments' inputs, outputs and final states.
     lengths = [min(segment, steps - start) for start in range(0, steps, segment)]
     batch = x.shape[0] // steps
-    pieces = mg.split(x, list(itertools.accumulate(n * batch for n in lengths[:-1])))
+    pieces = mg.split(x, [n * batch for n in lengths])
     hs = [None] * len(lengths)
     for k in reversed(range(len(lengths))) if reverse else range(len(lengths)):
         hs[k], *parts = mg.checkpoint(_segment, cell, pieces[k], lengths[k], reverse, fused,
@@ -73,8 +72,9 @@ def _steps(cell, x, steps, state, reverse, fused):
     """The time loop over ``x``'s steps: the hidden states in time order, the last state."""
     # The input projection does not depend on the state, so it leaves the sequential loop:
     # one large matrix product for all steps, instead of T small ones inside it. One split
-    # node then hands each step its rows (and its backward is a single concat).
-    x_proj = mg.split(cell.input_projection(x), steps, axis=0)
+    # node then hands each step its B rows (and its backward is a single concat); sizes,
+    # not a chunk count, so that an empty batch still gets its T pieces.
+    x_proj = mg.split(cell.input_projection(x), [x.shape[0] // steps] * steps)
     step = cell.chosen_step(fused)
     hs = [None] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
@@ -149,7 +149,7 @@ def _steps_back(cell, step, x_proj, batch_sizes, state):
 
 def _pieces(x, sizes):
     """``x`` split along its first axis into a list of pieces of ``sizes`` rows."""
-    return list(mg.split(x, list(itertools.accumulate(sizes[:-1]))))
+    return list(mg.split(x, list(sizes)))
 
 
 def _segment(cell, x, steps, reverse, fused, *state):
@@ -326,7 +326,7 @@ class RNNBase(Module):
         if not batched:
             output = output.reshape(steps, -1)
         elif self.batch_first:
-            output = output.transpose(1, 0, 2)
+            output = output.transpose(0, 1)
         return output, self._final_state(finals, batched)
 
     def flatten_parameters(self):
@@ -407,7 +407,7 @@ class RNNBase(Module):
         if not batched:
             x = x.reshape(x.shape[0], 1, self.input_size)
         elif self.batch_first:
-            x = x.transpose(1, 0, 2)
+            x = x.transpose(0, 1)
         if x.shape[0] == 0:  # a batch of no sequences is fine, as in PyTorch
             raise ValueError(
                 f"{owner}: expected at least one time step, got input shape {x.shape} "
@@ -425,7 +425,7 @@ class RNNBase(Module):
         parts = check.state(type(self).__name__, first.state_names, state, shape,
                             first.weight_hh.dtype)
         # One split per state tensor (its backward is one concat), not an index per cell.
-        per_cell = [mg.split(part.reshape(count * batch, -1), count) for part in parts]
+        per_cell = [mg.split(part.reshape(count * batch, -1), [batch] * count) for part in parts]
         return [first.pack(pieces) for pieces in zip(*per_cell)]
 
     def _final_state(self, finals, batched):

@@ -381,20 +381,20 @@ class GRUCell(RNNCellBase):
         """The GRU equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih}` and ``h``."""
         if self.reset_after:
             return self._step_reset_after(x_proj, h)
-        rz_block = 2 * self.hidden_size
-        x_rz, x_n = mg.split(x_proj, [rz_block], axis=-1)
+        blocks = [2 * self.hidden_size, self.hidden_size]  # the (r, z) rows, then n's
+        x_rz, x_n = mg.split(x_proj, blocks, dim=-1)
         # W_hn must wait for r, so the recurrent weights split into their (r, z) and n rows.
-        w_rz, w_n = mg.split(self.weight_hh, [rz_block])
-        b_rz, b_n = [None, None] if self.bias_hh is None else mg.split(self.bias_hh, [rz_block])
+        w_rz, w_n = mg.split(self.weight_hh, blocks)
+        b_rz, b_n = [None, None] if self.bias_hh is None else mg.split(self.bias_hh, blocks)
         # r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz): one product
-        r, z = mg.split((x_rz + F.linear(h, w_rz, b_rz)).sigmoid(), 2, axis=-1)
+        r, z = mg.chunk((x_rz + F.linear(h, w_rz, b_rz)).sigmoid(), 2, dim=-1)
         n = (x_n + F.linear(r * h, w_n, b_n)).tanh()  # n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn)
         return h + z * (n - h)                        # h' = (1 - z) ⊙ h + z ⊙ n
 
     def _step_reset_after(self, x_proj, h):
-        x_r, x_z, x_n = mg.split(x_proj, 3, axis=-1)
+        x_r, x_z, x_n = mg.chunk(x_proj, 3, dim=-1)
         # One product W_hh h + b_hh for all three blocks; r then scales the n block of it.
-        h_r, h_z, h_n = mg.split(F.linear(h, self.weight_hh, self.bias_hh), 3, axis=-1)
+        h_r, h_z, h_n = mg.chunk(F.linear(h, self.weight_hh, self.bias_hh), 3, dim=-1)
         r = (x_r + h_r).sigmoid()     # r = σ(W_ir x + b_ir + W_hr h + b_hr)
         z = (x_z + h_z).sigmoid()     # z = σ(W_iz x + b_iz + W_hz h + b_hz)
         n = (x_n + r * h_n).tanh()    # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
@@ -495,7 +495,7 @@ class LSTMCell(RNNCellBase):
         """The LSTM equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and (h, c)."""
         h, c = state
         a = F.linear(h, self.weight_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
-        a_i, a_f, a_g, a_o = mg.split(a, 4, axis=-1)  # its gate blocks
+        a_i, a_f, a_g, a_o = mg.chunk(a, 4, dim=-1)  # its gate blocks
         i = a_i.sigmoid()             # i = σ(W_ii x + b_ii + W_hi h + b_hi)
         f = a_f.sigmoid()             # f = σ(W_if x + b_if + W_hf h + b_hf)
         g = a_g.tanh()                # g = tanh(W_ig x + b_ig + W_hg h + b_hg)

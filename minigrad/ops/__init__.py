@@ -1,8 +1,8 @@
 r"""Every operation of minigrad, as a lowercase function: this module re-exports them.
 
 Each module holds one family's primitives (the classes, one node on the tape each) and
-the functions that apply them: ``elementwise``, ``reduce``, ``linalg``, ``shape`` and
-``convert``; ``fused_cells`` applies the fused recurrent nodes of ``recurrent``.
+the functions that apply them: ``elementwise``, ``reduce``, ``linalg``, ``shape``,
+``join`` and ``convert``; ``fused_cells`` applies the fused recurrent nodes of ``recurrent``.
 Composites (``mean``, ``logsumexp``, ``softmax``, ``log_softmax``, ``stack``, ``clip``
 with tensor bounds and 1-D ``matmul``) are written with primitives, so their backward
 comes from their parts.
@@ -15,16 +15,18 @@ from .elementwise import (
 )
 from .fused_cells import fused_gru_cell, fused_lstm_cell, lstm_cell
 from .linalg import linear, matmul
+from .join import cat, chunk, concat, split, stack
 from .reduce import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
-from .shape import broadcast_to, concat, getitem, reshape, split, stack, transpose, where
+from .shape import (
+    broadcast_to, clone, expand, flatten, getitem, narrow, permute, reshape, squeeze, transpose,
+    unsqueeze, where,
+)
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "clip", "compare", "concat",
-    "div", "exp", "fused_gru_cell", "fused_lstm_cell", "getitem", "linear", "log", "log_softmax",
-    "lstm_cell",
-    "logsumexp", "matmul", "max", "mean",
-    "min",
-    "mul", "neg", "pow", "relu", "reshape", "sigmoid", "sigmoid_cross_entropy", "softmax",
-    "split", "sqrt", "stack",
-    "sub", "sum", "tanh", "to_backend", "transpose", "where",
+    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "cat", "chunk", "clip", "clone",
+    "compare", "concat", "div", "exp", "expand", "flatten", "fused_gru_cell", "fused_lstm_cell",
+    "getitem", "linear", "log", "log_softmax", "logsumexp", "lstm_cell", "matmul", "max", "mean",
+    "min", "mul", "narrow", "neg", "permute", "pow", "relu", "reshape", "sigmoid",
+    "sigmoid_cross_entropy", "softmax", "split", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
+    "to_backend", "transpose", "unsqueeze", "where",
 ]

@@ -33,3 +33,26 @@ def _check_axis(op, axis, ndim, shape):
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for {ndim} dimensions, shape {shape}")
     return axis
+
+
+def _either(op, value, alias, default, names):
+    """The one of NumPy's and PyTorch's spellings (``axis``/``dim``, ``keepdims``/``keepdim``)
+    that the caller gave; ``alias`` is PyTorch's, ``None`` when not given.
+
+    Raises
+    ------
+    TypeError
+        If both were given (``value`` is not the ``default`` object).
+    """
+    if alias is None:
+        return value
+    if value is not default:
+        raise TypeError(f"{op}: got both {names[0]}= and {names[1]}=, which mean the same; "
+                        f"pass one of them")
+    return alias
+
+
+def _dims(op, axis, keepdims, dim, keepdim, axis_default=None):
+    """``axis`` and ``keepdims`` resolved from either spelling (see :func:`_either`)."""
+    return (_either(op, axis, dim, axis_default, ("axis", "dim")),
+            _either(op, keepdims, keepdim, False, ("keepdims", "keepdim")))

@@ -8,6 +8,7 @@ broadcasting is undone by the engine, not here.
 import math
 
 from minigrad.backends.cupy_kernels import SIGMOID, SIGMOID_GRAD, TANH_GRAD
+from minigrad.dtypes import float32, float64
 from minigrad.function import Function
 from minigrad.grad_mode import recording
 from minigrad.tensor import Tensor, _operand
@@ -64,7 +65,13 @@ class Div(Function):
     numbers_as_arrays = True
 
     def forward(self, xp, a, b):
-        return a / b
+        y = a / b
+        # Integers divide to PyTorch's default dtype, float32, where NumPy gives float64:
+        # float64 comes only from a float64 array (a Python number counts as float32).
+        if y.dtype == float64 and float64 not in (getattr(a, "dtype", float32),
+                                                   getattr(b, "dtype", float32)):
+            return y.astype(float32)
+        return y
 
     def backward(self, gy):
         a, b = self.operands()
@@ -296,10 +303,16 @@ neg = Neg.apply
 sigmoid_cross_entropy = SigmoidCrossEntropy.apply
 
 
-def _elementwise(primitive, name):
-    """The public function ``mg.<name>(x)``: one ``primitive`` node, documented by its maths."""
+def _elementwise(primitive, name, floats=False):
+    """The public function ``mg.<name>(x)``: one ``primitive`` node, documented by its maths.
+
+    With ``floats``, integer and boolean input is taken as ``float32`` first (PyTorch's
+    default dtype; NumPy would give float64): they carry no gradient, so it needs no node.
+    """
 
     def function(x):
+        if floats and type(x) is Tensor and x._data.dtype.kind != "f":
+            x = Tensor(x._data.astype(float32), x._backend)
         return primitive.apply(x)
 
     function.__name__ = function.__qualname__ = name
@@ -313,9 +326,9 @@ def _elementwise(primitive, name):
     return function
 
 
-exp, log, sqrt, abs = (_elementwise(Exp, "exp"), _elementwise(Log, "log"),
-                       _elementwise(Sqrt, "sqrt"), _elementwise(Abs, "abs"))
-tanh, sigmoid, relu = (_elementwise(Tanh, "tanh"), _elementwise(Sigmoid, "sigmoid"),
+exp, log, sqrt, abs = (_elementwise(Exp, "exp", True), _elementwise(Log, "log", True),
+                       _elementwise(Sqrt, "sqrt", True), _elementwise(Abs, "abs"))
+tanh, sigmoid, relu = (_elementwise(Tanh, "tanh", True), _elementwise(Sigmoid, "sigmoid", True),
                        _elementwise(Relu, "relu"))
 
 

@@ -5,12 +5,14 @@ from minigrad.function import Function
 from minigrad.gradients import bias_gradient, weight_gradient
 
 from ._checks import _tensor
+from .shape import Transpose
 
 
-def _swap_last(t):
+def _swap_last(node, t):
+    """``t`` (an array, or a Tensor in a recorded pass) with its last two axes swapped."""
     axes = list(range(t.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
-    return t.transpose(*axes)
+    return node.call(Transpose, t, axes=tuple(axes))
 
 
 class MatMul(Function):
@@ -28,7 +30,8 @@ class MatMul(Function):
     def backward(self, gy):
         a, b = self.operands()
         need_a, need_b = self.needs_input_grad
-        return (gy @ _swap_last(b) if need_a else None), (_swap_last(a) @ gy if need_b else None)
+        return ((gy @ _swap_last(self, b) if need_a else None),
+                (_swap_last(self, a) @ gy if need_b else None))
 
 
 class Linear(Function):

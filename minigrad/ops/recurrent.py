@@ -34,7 +34,7 @@ def lstm_cell_reference(input_gates, hidden_gates, c):
     :math:`c' = \sigma(f) \odot c + \sigma(i) \odot \tanh(g)`,
     :math:`h' = \sigma(o) \odot \tanh(c')`.
     """
-    i, f, g, o = ops.split(input_gates + hidden_gates, 4, axis=-1)
+    i, f, g, o = ops.chunk(input_gates + hidden_gates, 4, -1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     h = o.sigmoid() * c.tanh()
     return h, c
@@ -49,8 +49,8 @@ def gru_cell_reference(input_gates, hidden_gates, h):
     :math:`z = \sigma(a_z + b_z)`, :math:`n = \tanh(a_n + r \odot b_n)`,
     :math:`h' = (1 - z) \odot h + z \odot n`.
     """
-    x_r, x_z, x_n = ops.split(input_gates, 3, axis=-1)
-    h_r, h_z, h_n = ops.split(hidden_gates, 3, axis=-1)
+    x_r, x_z, x_n = ops.chunk(input_gates, 3, -1)
+    h_r, h_z, h_n = ops.chunk(hidden_gates, 3, -1)
     r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
     return h + z * (n - h)

@@ -7,13 +7,15 @@ The functions share the checks of an ``axis`` argument, which name the function 
 was called.
 """
 
+import collections
 import math
 import operator
 
+from minigrad.dtypes import float32
 from minigrad.function import Function
 from minigrad.tensor import Tensor
 
-from ._checks import _check_axis, _tensor
+from ._checks import _check_axis, _dims, _either, _tensor
 from .shape import BroadcastTo
 
 
@@ -84,35 +86,62 @@ class Min(Max):
 # ---- the functions ---------------------------------------------------------------------
 
 
-def sum(x, axis=None, keepdims=False):
+# Each takes PyTorch's dim= and keepdim= beside NumPy's axis= and keepdims= (one of each
+# pair); the aliases are resolved here, so the primitives never see them.
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Sum of ``x`` over ``axis`` (an int, a tuple, or ``None`` for all)."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _dims("sum", axis, keepdims, dim, keepdim)
     return Sum.apply(x, axis=_axis_arg(axis, "sum"), keepdims=keepdims)
 
 
-def max(x, axis=None, keepdims=False):
-    """Largest values of ``x`` over ``axis``; ties share the gradient."""
-    return Max.apply(x, axis=_axis_arg(axis, "max"), keepdims=keepdims)
+# PyTorch's answer to x.max(dim=d): the values and where they are.
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
 
-def min(x, axis=None, keepdims=False):
-    """Smallest values of ``x`` over ``axis``; ties share the gradient."""
-    return Min.apply(x, axis=_axis_arg(axis, "min"), keepdims=keepdims)
+def max(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Largest values of ``x`` over ``axis``; ties share the gradient.
+
+    With PyTorch's ``dim=``, the answer is PyTorch's too: a pair ``(values, indices)``
+    (fields of those names), the indices from :func:`argmax`. With NumPy's ``axis=``,
+    or no axis, the values alone.
+    """
+    return _extreme(Max, argmax, "max", x, axis, keepdims, dim, keepdim)
 
 
-def mean(x, axis=None, keepdims=False):
+def min(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Smallest values of ``x`` over ``axis``; ties share the gradient.
+
+    With ``dim=``, a pair ``(values, indices)`` as :func:`max` gives.
+    """
+    return _extreme(Min, argmin, "min", x, axis, keepdims, dim, keepdim)
+
+
+def _extreme(primitive, locate, name, x, axis, keepdims, dim, keepdim):
+    """``max`` or ``min`` (``name``): the values, and their indices when ``dim`` is given."""
+    if dim is None and keepdim is None:
+        return primitive.apply(x, axis=_axis_arg(axis, name), keepdims=keepdims)
+    axis, keepdims = _dims(name, axis, keepdims, dim, keepdim)
+    values = primitive.apply(x, axis=_axis_arg(axis, name), keepdims=keepdims)
+    if dim is None:
+        return values
+    return ValuesIndices(values, locate(x, dim=dim, keepdim=keepdims))
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     """Mean of ``x`` over ``axis``. Composite: backward comes from its parts.
 
-    Raises
-    ------
-    TypeError
-        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
+    Integer and boolean tensors give ``float32``, as in PyTorch's default dtype.
     """
-    _floating(x, "mean")
+    axis, keepdims = _dims("mean", axis, keepdims, dim, keepdim)
+    x = _floated(x, "mean")
     count = math.prod(x.shape[a] for a in _composite_axes(x, axis, "mean"))
     return sum(x, axis, keepdims) / count
 
 
-def argmax(x, axis=None):
+def argmax(x, axis=None, *, dim=None, keepdim=False):
     """Indices of the largest values over ``axis`` (int64, not differentiable).
 
     Raises
@@ -123,10 +152,11 @@ def argmax(x, axis=None):
         If ``axis`` is out of range, or the values to search are none (an empty tensor,
         or an axis of length 0).
     """
-    return _arg_reduction("argmax", x, axis)
+    return _arg_reduction("argmax", x, _either("argmax", axis, dim, None, ("axis", "dim")),
+                          keepdim)
 
 
-def argmin(x, axis=None):
+def argmin(x, axis=None, *, dim=None, keepdim=False):
     """Indices of the smallest values over ``axis`` (int64, not differentiable).
 
     Raises
@@ -134,22 +164,24 @@ def argmin(x, axis=None):
     TypeError, ValueError
         As :func:`argmax`.
     """
-    return _arg_reduction("argmin", x, axis)
+    return _arg_reduction("argmin", x, _either("argmin", axis, dim, None, ("axis", "dim")),
+                          keepdim)
 
 
-def _arg_reduction(name, x, axis):
+def _arg_reduction(name, x, axis, keepdims):
     """``xp.argmax`` or ``xp.argmin`` (``name``) over one axis, or over all when ``None``."""
     _tensor(x, name)
     if axis is not None:
         axis = _check_axis(name, axis, x.ndim, x.shape)
-    if (x.size if axis is None else x.shape[axis]) == 0:
+    if (x.data.size if axis is None else x.shape[axis]) == 0:
         searched = "a tensor" if axis is None else f"axis {axis}"
         raise ValueError(f"{name}: expected {searched} with elements to search, got shape "
                          f"{x.shape}")
-    return Tensor(getattr(x._backend.xp, name)(x.data, axis=axis), x._backend)
+    found = getattr(x._backend.xp, name)(x.data, axis=axis, keepdims=bool(keepdims))
+    return Tensor(found, x._backend)
 
 
-def logsumexp(x, axis=None, keepdims=False):
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     r""":math:`\log \sum_i e^{x_i}` over ``axis``, computed without overflow.
 
     Composite: backward comes from its parts. The maximum ``m`` is subtracted before
@@ -176,6 +208,7 @@ def logsumexp(x, axis=None, keepdims=False):
     TypeError
         If ``x`` is not a floating-point Tensor.
     """
+    axis, keepdims = _dims("logsumexp", axis, keepdims, dim, keepdim)
     _floating(x, "logsumexp")
     axes = _composite_axes(x, axis, "logsumexp")
     if any(x.shape[a] == 0 for a in axes):
@@ -191,7 +224,7 @@ def logsumexp(x, axis=None, keepdims=False):
     return total.log() + (shift if keepdims else shift.reshape(total.shape))
 
 
-def log_softmax(x, axis=-1):
+def log_softmax(x, axis=-1, *, dim=None):
     r""":math:`x_i - \log\sum_j e^{x_j}` over ``axis``. Composite: backward comes from its parts.
 
     Parameters
@@ -210,6 +243,7 @@ def log_softmax(x, axis=-1):
     TypeError
         If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
     """
+    axis = _either("log_softmax", axis, dim, -1, ("axis", "dim"))
     _floating(x, "log_softmax")
     _composite_axes(x, axis, "log_softmax")
     # (x - m) - log(sum(exp(x - m))): subtracting m first keeps float32 precision for huge x,
@@ -218,7 +252,7 @@ def log_softmax(x, axis=-1):
     return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
 
-def softmax(x, axis=-1):
+def softmax(x, axis=-1, *, dim=None):
     r""":math:`e^{x_i} / \sum_j e^{x_j}` over ``axis``, shifted by the maximum for stability.
 
     Composite: backward comes from its parts.
@@ -239,6 +273,7 @@ def softmax(x, axis=-1):
     TypeError
         If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
     """
+    axis = _either("softmax", axis, dim, -1, ("axis", "dim"))
     _floating(x, "softmax")
     _composite_axes(x, axis, "softmax")
     e = (x - x.max(axis=axis, keepdims=True).detach()).exp()
@@ -255,6 +290,16 @@ def _floating(x, name):
     if _tensor(x, name).dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}; "
                         "convert it with .to(mg.float32)")
+
+
+def _floated(x, name):
+    """``x`` itself if floating, else as ``float32`` (PyTorch's default dtype), off the graph.
+
+    Integers and booleans carry no gradient, so their conversion needs no node.
+    """
+    if _tensor(x, name).dtype.kind == "f":
+        return x
+    return Tensor(x.data.astype(float32), x._backend)
 
 
 def _composite_axes(x, axis, name):

@@ -1,13 +1,14 @@
 r"""Shape primitives, which move elements around and never change their values, and
-their functions: ``reshape``, ``transpose``, ``broadcast_to``, ``getitem``, ``concat``,
-``stack``, ``split`` and ``where``.
+their functions: ``reshape``, ``transpose``, ``permute``, ``expand``, ``broadcast_to``,
+``narrow``, ``flatten``, ``squeeze``, ``unsqueeze``, ``clone``, ``getitem`` and ``where``.
 
 The primitives' backward rules move the gradient back the same way: reshape undoes
-reshape, a split's gradient is a concat, an index's gradient is a scatter. The
-functions take their arguments as NumPy does, check them in the user's terms and apply
-the primitives; ``stack`` is a composite (a reshape of each tensor, then one concat).
+reshape, a permutation's gradient takes the inverse permutation, an index's gradient is a
+scatter. The functions take their arguments as PyTorch does, check them in the user's
+terms and apply the primitives. Joining and splitting live in :mod:`minigrad.ops.join`.
 """
 
+import math
 import operator
 
 from minigrad import backends, from_data
@@ -31,7 +32,7 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    r"""``y = x.transpose(axes)``;   the gradient takes the inverse permutation."""
+    r"""``y = x.permute(axes)``;   the gradient takes the inverse permutation."""
 
     __slots__ = ("axes",)
 
@@ -43,7 +44,19 @@ class Transpose(Function):
         inverse = [0] * len(self.axes)
         for position, axis in enumerate(self.axes):
             inverse[axis] = position
-        return gy.transpose(*inverse)
+        return self.call(Transpose, gy, axes=tuple(inverse))
+
+
+class Clone(Function):
+    r"""``y = copy(x)``;   the gradient passes through unchanged."""
+
+    __slots__ = ()
+
+    def forward(self, xp, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
 
 
 class BroadcastTo(Function):
@@ -103,55 +116,6 @@ class IndexAdd(Function):
         return self.call(GetItem, gy, index=self.index)
 
 
-class Concat(Function):
-    r"""``y = concatenate(xs, axis)``;   the gradient is split back into the pieces."""
-
-    __slots__ = ("axis", "bounds")
-
-    def forward(self, xp, *xs, axis=0):
-        self.axis = axis
-        bounds, end = [], 0
-        for x in xs[:-1]:
-            end += x.shape[axis]
-            bounds.append(end)
-        self.bounds = bounds
-        return xp.concatenate(xs, axis=axis)
-
-    def backward(self, gy):
-        return self.call(Split, gy, indices_or_sections=self.bounds, axis=self.axis)
-
-
-class Split(Function):
-    r"""``ys = split(x, indices_or_sections, axis)`` (NumPy semantics; one node, many outputs).
-
-    The gradient is the concatenation of the pieces' gradients, zeros for unused pieces.
-    """
-
-    __slots__ = ("axis", "shapes")
-
-    def forward(self, xp, x, indices_or_sections=None, axis=0):
-        axis %= x.ndim
-        length = x.shape[axis]
-        cuts = indices_or_sections
-        if type(cuts) is int:  # a number of sections, which split() checked divides length
-            step = length // cuts
-            cuts = [step * k for k in range(1, cuts)]
-        # Plain slices: NumPy's split is Python code that swaps the axes of every piece
-        # twice, six times the cost for the hundred time steps of a sequence.
-        lead = (slice(None),) * axis
-        bounds = [0, *cuts, length]
-        ys = tuple([x[lead + (slice(start, stop),)] for start, stop in zip(bounds, bounds[1:])])
-        self.axis, self.shapes = axis, [y.shape for y in ys]
-        return ys
-
-    def backward(self, *gys):
-        xp = self.backend.xp
-        dtype = self.arrays[0].dtype
-        pieces = [g if g is not None else self.constant(xp.zeros(shape, dtype=dtype))
-                  for g, shape in zip(gys, self.shapes)]
-        return self.call(Concat, *pieces, axis=self.axis)
-
-
 class Where(Function):
     r"""``y = where(cond, a, b)``;   ``gy`` goes to ``a`` where ``cond`` holds, else to ``b``."""
 
@@ -199,10 +163,116 @@ def reshape(x, *shape):
     return y
 
 
-def transpose(x, *axes):
-    """Permute the axes of ``x``; reverse them when none are given."""
-    axes = _shape_args(axes) or tuple(reversed(range(x.ndim)))
-    return Transpose.apply(x, axes=axes)
+def transpose(x, dim0, dim1):
+    """``x`` with dims ``dim0`` and ``dim1`` swapped (PyTorch's meaning); see :func:`permute`.
+
+    Raises
+    ------
+    TypeError
+        If a dim is not an int.
+    ValueError
+        If a dim is out of range.
+    """
+    ndim = _tensor(x, "transpose").ndim
+    order = list(range(ndim))
+    d0, d1 = (_check_axis("transpose", d, ndim, x.shape) for d in (dim0, dim1))
+    order[d0], order[d1] = order[d1], order[d0]
+    return Transpose.apply(x, axes=tuple(order))
+
+
+def permute(x, *dims):
+    """``x`` with its dims reordered: ``y.shape[i] == x.shape[dims[i]]``.
+
+    ``dims`` as varargs or one tuple; the gradient takes the inverse permutation.
+
+    Raises
+    ------
+    ValueError
+        If ``dims`` is not an ordering of all of ``x``'s dims.
+    """
+    dims = _shape_args(dims)
+    ndim = _tensor(x, "permute").ndim
+    order = tuple(_check_axis("permute", d, ndim, x.shape) % ndim for d in dims)
+    if sorted(order) != list(range(ndim)):
+        raise ValueError(f"permute: expected an ordering of all {ndim} dims of shape "
+                         f"{x.shape}, got {dims}")
+    return Transpose.apply(x, axes=order)
+
+
+def expand(x, *sizes):
+    """``x`` repeated along its dims of length 1 to ``sizes``, as PyTorch's ``expand``.
+
+    ``-1`` keeps a dim's length, and new dims may be added in front. The gradient is
+    summed back.
+
+    Raises
+    ------
+    ValueError
+        If a dim of length other than 1 would change, or ``sizes`` has fewer dims than ``x``.
+    """
+    sizes = _shape_args(sizes)
+    lead = len(sizes) - _tensor(x, "expand").ndim
+    shape = sizes[:lead] + tuple(n if s == -1 else s for s, n in zip(sizes[lead:], x.shape))
+    if lead < 0 or any(s < 0 for s in shape) or any(
+            n not in (1, s) for s, n in zip(shape[lead:], x.shape)):
+        raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes}: only dims of "
+                         f"length 1 grow, -1 keeps a length, new dims go in front")
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def narrow(x, dim, start, length):
+    """``x[..., start:start + length, ...]`` along ``dim`` (``start`` may be negative).
+
+    Raises
+    ------
+    ValueError
+        If the range does not fit in the dim.
+    """
+    dim = _check_axis("narrow", dim, _tensor(x, "narrow").ndim, x.shape) % x.ndim
+    n = x.shape[dim]
+    start = operator.index(start) + (n if start < 0 else 0)
+    length = operator.index(length)
+    if not (0 <= start <= n and 0 <= length <= n - start):
+        raise ValueError(f"narrow: start {start} and length {length} do not fit in dim {dim} "
+                         f"of length {n} (shape {x.shape})")
+    return GetItem.apply(x, index=(slice(None),) * dim + (slice(start, start + length),))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """``x`` with dims ``start_dim`` to ``end_dim`` (both included) merged into one."""
+    ndim = max(_tensor(x, "flatten").ndim, 1)  # a 0-d tensor flattens to (1,)
+    start, end = (_check_axis("flatten", d, ndim, x.shape) % ndim for d in (start_dim, end_dim))
+    if start > end:
+        raise ValueError(f"flatten: expected start_dim before end_dim, got {start_dim} and "
+                         f"{end_dim} for shape {x.shape}")
+    shape = x.shape or (1,)
+    return reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),) + shape[end + 1:])
+
+
+def unsqueeze(x, dim):
+    """``x`` with a new dim of length 1 at ``dim``, from ``-x.ndim - 1`` to ``x.ndim``."""
+    ndim = _tensor(x, "unsqueeze").ndim + 1
+    dim = _check_axis("unsqueeze", dim, ndim, x.shape) % ndim
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    """``x`` without its dims of length 1: all, or those of ``dim`` (an int or a tuple).
+
+    A named dim whose length is not 1 stays, as in PyTorch.
+    """
+    _tensor(x, "squeeze")
+    if dim is None:
+        dims = range(x.ndim)
+    else:
+        dims = [_check_axis("squeeze", d, max(x.ndim, 1), x.shape) % max(x.ndim, 1)
+                for d in (dim if isinstance(dim, (tuple, list)) else (dim,))]
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
+
+
+def clone(x):
+    """A copy of ``x`` with its own array; the gradient passes through (one node)."""
+    return Clone.apply(_tensor(x, "clone"))
 
 
 def broadcast_to(x, shape):
@@ -238,126 +308,6 @@ def _native_index(index, backend):
         owner = backends.of(index)
         return backend.from_host(owner.to_host(index) if owner else index)
     return index
-
-
-def _tensor_list(tensors, op):
-    if isinstance(tensors, Tensor) or not tensors:
-        raise TypeError(f"{op}: expected a non-empty sequence of Tensors, got {tensors!r}")
-    return [_tensor(t, op) for t in tensors]
-
-
-def concat(tensors, axis=0):
-    """Join a sequence of tensors along an existing ``axis``; one node, its backward a split.
-
-    Parameters
-    ----------
-    tensors : sequence of Tensor
-        Equal shapes except along ``axis``, on one backend.
-    axis : int
-
-    Returns
-    -------
-    Tensor
-
-    Raises
-    ------
-    TypeError
-        If ``tensors`` is empty or not a sequence of Tensors, or ``axis`` not an int.
-    ValueError
-        If ``axis`` is out of range or the shapes do not fit.
-    """
-    tensors = _tensor_list(tensors, "concat")
-    axis = _check_axis("concat", axis, tensors[0].ndim, tensors[0].shape)
-    return Concat.apply(*tensors, axis=axis)
-
-
-def stack(tensors, axis=0):
-    """Join a sequence of equally shaped tensors along a new ``axis``.
-
-    Composite: each tensor gets a new axis of length 1 (a reshape), then one concat.
-
-    Parameters
-    ----------
-    tensors : sequence of Tensor
-        All of one shape ``S``.
-    axis : int
-        Where the new axis goes, in ``0 .. len(S)`` (negatives count from the end).
-
-    Returns
-    -------
-    Tensor
-        ``S`` with ``len(tensors)`` inserted at ``axis``.
-
-    Raises
-    ------
-    TypeError
-        If ``tensors`` is empty or not a sequence of Tensors, or ``axis`` not an int.
-    ValueError
-        If the shapes differ or ``axis`` is out of range.
-    """
-    tensors = _tensor_list(tensors, "stack")
-    shape = tensors[0].shape
-    for t in tensors:
-        if t.shape != shape:
-            raise ValueError(f"stack: expected tensors of one shape, got {shape} and {t.shape}")
-    axis = _check_axis("stack", axis, len(shape) + 1, shape)  # the modulo would wrap silently
-    position = axis % (len(shape) + 1)
-    expanded = shape[:position] + (1,) + shape[position:]
-    return concat([t.reshape(expanded) for t in tensors], axis=position)
-
-
-def split(x, indices_or_sections, axis=0):
-    """Split ``x`` into a tuple of tensors, NumPy style: a number of equal sections,
-    or the indices where each piece ends.
-
-    One node with several outputs; its backward is one concat (zeros for unused pieces).
-
-    Parameters
-    ----------
-    x : Tensor
-    indices_or_sections : int or sequence of int
-        ``n`` equal sections (``x.shape[axis]`` must divide by ``n``), or the
-        positions where cuts go: ``[2, 5]`` gives ``x[:2]``, ``x[2:5]``, ``x[5:]``.
-    axis : int
-
-    Returns
-    -------
-    tuple of Tensor
-
-    Raises
-    ------
-    TypeError
-        If ``axis`` or ``indices_or_sections`` is not made of ints.
-    ValueError
-        If equal sections are impossible, the cut positions decrease (the pieces
-        would overlap), or ``axis`` is out of range.
-    """
-    axis = _check_axis("split", axis, _tensor(x, "split").ndim, x.shape)
-    n = x.shape[axis]
-    if hasattr(indices_or_sections, "__index__"):  # an int, a NumPy int, an int 0-d tensor
-        indices_or_sections = operator.index(indices_or_sections)
-        if indices_or_sections <= 0:
-            raise ValueError(
-                f"split: expected a positive number of sections, got {indices_or_sections}"
-            )
-        if n % indices_or_sections:
-            raise ValueError(
-                f"split: expected a number of sections that divides the {n} "
-                f"elements along axis {axis} of shape {x.shape}, got {indices_or_sections}"
-            )
-    else:
-        try:
-            indices = [operator.index(i) for i in indices_or_sections]
-        except TypeError:
-            raise TypeError(f"split: expected indices_or_sections to be an int or a sequence "
-                            f"of ints, got {indices_or_sections!r}") from None
-        # The cuts as slicing reads them (negatives from the end, clipped to the axis). The
-        # pieces must tile the axis, for the gradient is their gradients' concatenation.
-        indices_or_sections = [min(max(i + n if i < 0 else i, 0), n) for i in indices]
-        if any(a > b for a, b in zip(indices_or_sections, indices_or_sections[1:])):
-            raise ValueError(f"split: expected cut positions in increasing order (negative "
-                             f"ones counting from the end), got {indices}")
-    return Split.apply(x, indices_or_sections=indices_or_sections, axis=axis)
 
 
 def where(cond, a, b):

@@ -87,7 +87,7 @@ def gradient_flow(loss, states, weight=None):
 
 def _checked_states(loss, states):
     """``states`` as a list, after the checks :func:`gradient_flow` promises."""
-    if not isinstance(loss, Tensor) or loss.size != 1:
+    if not isinstance(loss, Tensor) or loss.numel() != 1:
         raise ValueError("gradient_flow: expected loss to be a scalar Tensor, got "
                          f"{type(loss).__name__} of shape {getattr(loss, 'shape', None)}")
     states = list(states) if isinstance(states, (list, tuple)) else None

@@ -138,7 +138,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         raise ValueError(f"pack_padded_sequence: expected input of at least 2 dimensions "
                          f"(T, B, *), got shape {input.shape}")
     if batch_first:
-        input = input.transpose(1, 0, *range(2, input.ndim))
+        input = input.transpose(0, 1)
     steps, batch = input.shape[:2]
     lengths = host_lengths("pack_padded_sequence", lengths, batch, steps)
     if enforce_sorted:

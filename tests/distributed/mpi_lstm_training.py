@@ -22,7 +22,7 @@ model = nn.parallel.DistributedDataParallel(net)
 
 calls = []
 all_reduce = dist.all_reduce
-dist.all_reduce = lambda tensor, op="sum": calls.append(tensor.size) or all_reduce(tensor, op)
+dist.all_reduce = lambda tensor, op="sum": calls.append(tensor.numel()) or all_reduce(tensor, op)
 losses, norms = run.train(model, net.parameters(), dist.shard_indices(run.BATCH))
 dist.all_reduce = all_reduce
 losses = [dist.all_reduce(loss, op="mean").item() for loss in losses]

@@ -42,13 +42,14 @@ def test_shape_mismatch_names_the_op_and_both_shapes(backend, name):
 @pytest.mark.parametrize("fn, words", [
     (lambda x: x.reshape(4, 2), ["reshape", "(2, 3)"]),
     (lambda x: x.broadcast_to((3, 3)), ["broadcast", "(2, 3)", "shape=(3, 3)"]),
-    (lambda x: mg.split(x, 4, axis=1), ["split", "(2, 3)"]),
+    (lambda x: mg.split(x, [2, 2], dim=1), ["split", "(2, 3)", "[2, 2]", "3 elements"]),
     (lambda x: mg.stack([x, x.T]), ["stack", "(2, 3)", "(3, 2)"]),
     (lambda x: mg.stack([x, x], axis=3), ["stack", "axis 3", "(2, 3)"]),
     (lambda x: mg.concat([x, x], axis=2), ["concat", "axis 2", "(2, 3)"]),
-    (lambda x: mg.split(x, 2, axis=-3), ["split", "axis -3", "(2, 3)"]),
+    (lambda x: mg.split(x, 2, dim=-3), ["split", "axis -3", "(2, 3)"]),
     (lambda x: x.sum(axis=2), ["axis 2", "2 dimensions"]),
-    (lambda x: x.transpose(0, 0), ["transpose", "(2, 3)"]),
+    (lambda x: x.permute(0, 0), ["permute", "(2, 3)"]),
+    (lambda x: x.transpose(0, 2), ["transpose", "axis 2", "(2, 3)"]),
 ])
 def test_other_shape_errors_are_explained(backend, fn, words):
     with pytest.raises(ValueError) as info:

@@ -50,7 +50,7 @@ def recurrence(x, w, steps=5):
     """A small unrolled graph with reuse, broadcasting, a split and indexing."""
     h = x
     for _ in range(steps):
-        a, b = mg.split(h @ w, 2, axis=1)
+        a, b = mg.chunk(h @ w, 2, dim=1)
         h = mg.concat([a.tanh(), b.sigmoid() * a], axis=1) + x[0]
     return (h * h).mean()
 

@@ -59,7 +59,7 @@ def test_names_label_leaves_and_intermediate_results():
 
 def test_multi_output_op_gets_one_label_per_output():
     x = mg.ones(4, 4, requires_grad=True)
-    a, b, _ = mg.split(x, [1, 2], axis=1)  # the third piece is never used: its node knows it
+    a, b, _ = mg.split(x, [1, 1, 2], dim=1)  # the third piece is never used: its node knows it
     lines = viz.tape(a * b).splitlines()
     assert lines[1:] == [
         "%1.0, %1.1, %1.2 = split(%0)  (4, 1), (4, 1), (4, 2)", "%2 = mul(%1.0, %1.1)  (4, 1)",

@@ -64,10 +64,10 @@ def test_layer_matches_the_reference_unrolled_step_by_step(backend, spec, config
     kind, _, options = spec
     layer = make_layer(spec, **CONFIGS[config])
     x, state = mg.randn(T, B, I, dtype=mg.float64), random_state(layer, B)
-    given = x.transpose(1, 0, 2) if layer.batch_first else x
+    given = x.transpose(0, 1) if layer.batch_first else x
     output, final = layer(given, state)
     if layer.batch_first:
-        output = output.transpose(1, 0, 2)
+        output = output.transpose(0, 1)
     parts = [p.numpy() for p in as_parts(state)]
     initial = list(zip(*parts))  # one state tuple per layer and direction
     want_output, want_finals = sequence(kind, x.numpy(), initial, numpy_params(layer),
