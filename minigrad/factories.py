@@ -300,12 +300,8 @@ def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False
     start, end : number
     steps : int
         How many values (a non-negative int; PyTorch requires it too).
-    dtype : dtype
-        Defaults to ``float32``.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    dtype, backend, requires_grad
+        As for :func:`zeros`.
 
     Returns
     -------

@@ -26,11 +26,12 @@ def randint(low, high=None, size=None, dtype=int64, backend=None):
     dtype : dtype
         Defaults to ``int64``.
     backend : str, optional
-        Where the tensor lives; the default backend when omitted.
+        As for :func:`~minigrad.zeros`.
 
     Returns
     -------
     Tensor
+        Not differentiable: draws carry no gradient.
 
     Raises
     ------
@@ -41,8 +42,10 @@ def randint(low, high=None, size=None, dtype=int64, backend=None):
     """
     from minigrad.factories import _size  # circular: factories re-export these draws
 
-    if size is None:  # randint(high, size), PyTorch's short form
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's
         low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=size)
+        low, high = 0, low
     if not all(isinstance(v, numbers.Integral) for v in (low, high)):
         raise TypeError(f"randint: expected int bounds, got low={low!r}, high={high!r}")
     if not isinstance(size, (tuple, list)):
@@ -86,7 +89,8 @@ def multinomial(input, num_samples, replacement=False):  # noqa: A002 (PyTorch's
     if not isinstance(input, Tensor) or input.ndim not in (1, 2):
         raise TypeError(f"multinomial: expected a 1-D or 2-D Tensor of weights, got {input!r}")
     if not isinstance(num_samples, numbers.Integral) or num_samples <= 0:
-        raise ValueError(f"multinomial: expected a positive number of samples, got {num_samples!r}")
+        raise ValueError(f"multinomial: expected a positive number of samples, "
+                         f"got {num_samples!r}")
     xp, target = input._backend.xp, input._backend
     weights = input.data.reshape(-1, input.shape[-1]).astype(float64)
     if not bool(xp.all(xp.isfinite(weights) & (weights >= 0))) or bool(

@@ -178,9 +178,10 @@ class Tensor:
         return array if dtype is None else array.astype(dtype, copy=False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        # An array beside a tensor in an operator (array * t) reaches here: the tensor's own
-        # reflected operator answers it, as Python would. Every other ufunc is refused, so
-        # that NumPy never makes an array of Tensor objects.
+        # A NumPy scalar or array on the left of an operator (np.float32(2) * t) reaches
+        # here: the tensor's own reflected operator answers it, as Python would (taking
+        # the scalar, refusing the array as t * array does). Every other ufunc is refused,
+        # so that NumPy never makes an array of Tensor objects.
         reflected = _REFLECTED.get(ufunc.__name__)
         if method == "__call__" and not kwargs and reflected and len(inputs) == 2 \
                 and inputs[1] is self:
@@ -326,24 +327,24 @@ class Tensor:
                             f"and t.to(device)") from None
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
-        """A tensor of ``data`` on this tensor's backend, of its dtype unless ``dtype`` is given."""
-        return _factories.tensor(data, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
-                                 requires_grad=requires_grad)
+        """A tensor of ``data`` on this backend, of this tensor's dtype or ``dtype``."""
+        return self._new(_factories.tensor, (data,), dtype, requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, requires_grad=False):
         """A tensor of ``size`` filled with ``fill_value``, on this backend, of this dtype."""
-        return _factories.full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
-                               backend=self._backend, requires_grad=requires_grad)
+        return self._new(_factories.full, (size, fill_value), dtype, requires_grad)
 
     def new_zeros(self, *size, dtype=None, requires_grad=False):
         """Zeros of ``size`` (varargs or one tuple), on this backend, of this dtype."""
-        return _factories.zeros(*size, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
-                                requires_grad=requires_grad)
+        return self._new(_factories.zeros, size, dtype, requires_grad)
 
     def new_ones(self, *size, dtype=None, requires_grad=False):
         """Ones of ``size`` (varargs or one tuple), on this backend, of this dtype."""
-        return _factories.ones(*size, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
-                               requires_grad=requires_grad)
+        return self._new(_factories.ones, size, dtype, requires_grad)
+
+    def _new(self, factory, args, dtype, requires_grad):
+        return factory(*args, dtype=self.dtype if dtype is None else dtype, backend=self._backend,
+                       requires_grad=requires_grad)
 
     def detach(self):
         """Return a tensor that shares this data but is cut from the graph.
@@ -780,10 +781,10 @@ _DEVICE_NAMES = {"numpy": "cpu", "cupy": "cuda:0"}
 # NumPy's ufunc for each binary operator, and the Tensor method that answers it with the
 # operands swapped (``array < t`` is ``t > array``).
 _REFLECTED = {
-    "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__", "true_divide": "__rtruediv__",
-    "divide": "__rtruediv__", "power": "__rpow__", "matmul": "__rmatmul__", "less": "__gt__",
-    "less_equal": "__ge__", "greater": "__lt__", "greater_equal": "__le__", "equal": "__eq__",
-    "not_equal": "__ne__",
+    "add": "__radd__", "subtract": "__rsub__", "multiply": "__rmul__",
+    "true_divide": "__rtruediv__", "divide": "__rtruediv__", "power": "__rpow__",
+    "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__", "greater": "__lt__",
+    "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
 }
 
 
@@ -818,5 +819,5 @@ def _operand(value, op):
 
 
 from minigrad import autograd as _autograd  # noqa: E402  (circular: ops import Tensor)
-from minigrad import factories as _factories  # noqa: E402
+from minigrad import factories as _factories  # noqa: E402  (circular: they build Tensors)
 from minigrad import ops as _ops  # noqa: E402

@@ -58,6 +58,60 @@ def test_T_reverses_the_axes(backend, x):
     check_op(lambda t: t.T, x, ref=lambda a: a.T)
 
 
+@given(x=arrays(shapes()), data=st.data())
+def test_expand_repeats_dims_of_length_one(backend, x, data):
+    lead = data.draw(st.lists(st.integers(1, 3), max_size=2))
+    sizes = [*lead, *(data.draw(st.sampled_from([-1, n] if n != 1 else [-1, 1, 3]))
+                      for n in x.shape)]
+    target = tuple(lead) + tuple(n if s == -1 else s for s, n in zip(sizes[len(lead):], x.shape))
+    check_op(lambda t: t.expand(*sizes), x, ref=lambda a: np.broadcast_to(a, target))
+
+
+@given(x=arrays(shapes(min_dims=1)), data=st.data())
+def test_narrow(backend, x, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[dim]
+    start = data.draw(st.integers(-n, n))  # a negative start counts from the end
+    begin = start + n if start < 0 else start
+    length = data.draw(st.integers(0, n - begin))
+    index = (slice(None),) * (dim % x.ndim) + (slice(begin, begin + length),)
+    check_op(lambda t: t.narrow(dim, start, length), x, ref=lambda a: a[index])
+
+
+@given(x=arrays(shapes()), data=st.data())
+def test_flatten_merges_a_range_of_dims(backend, x, data):
+    ndim = max(x.ndim, 1)
+    start = data.draw(st.integers(0, ndim - 1))
+    end = data.draw(st.integers(start, ndim - 1))
+    shape = x.shape or (1,)
+    merged = shape[:start] + (int(np.prod(shape[start:end + 1])),) + shape[end + 1:]
+    check_op(lambda t: t.flatten(start, end), x, ref=lambda a: a.reshape(merged))
+
+
+@given(x=arrays(shapes(min_side=1, max_side=2)), data=st.data())
+def test_squeeze_and_unsqueeze_undo_each_other(backend, x, data):
+    dim = data.draw(st.integers(-x.ndim - 1, x.ndim))
+    check_op(lambda t: t.unsqueeze(dim), x, ref=lambda a: np.expand_dims(a, dim))
+    check_op(lambda t: t.unsqueeze(dim).squeeze(dim), x, ref=lambda a: a)
+    check_op(lambda t: t.squeeze(), x, ref=np.squeeze)
+
+
+@given(x=arrays(shapes(min_dims=1)), data=st.data())
+def test_chunk_gives_equal_pieces_but_the_last(backend, x, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    chunks = data.draw(st.integers(1, 5))
+    size = -(-x.shape[dim] // chunks)
+    check_op(lambda t: t.chunk(chunks, dim), x, ref=lambda a: numpy_split(a, size, dim))
+
+
+@given(x=arrays(shapes()))
+def test_clone_is_a_copy_with_its_own_array(backend, x):
+    t = check_op(lambda t: t.clone() * 2.0, x, ref=lambda a: a * 2.0)[0]
+    copy = t.clone()
+    copy.data[...] = 7.0
+    assert_close(t, x)
+
+
 # ---- indexing ------------------------------------------------------------------------------
 
 
