@@ -15,6 +15,7 @@ from .activation import Dropout, ReLU, Sigmoid, Tanh
 from .linear import Embedding, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .normalization import LayerNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
@@ -22,7 +23,7 @@ F = functional
 
 __all__ = [
     "GRU", "LSTM", "RNN", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "F",
-    "GRUCell", "IncompatibleKeys", "LSTMCell", "Linear", "MSELoss", "Module", "ModuleList",
-    "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid",
-    "Tanh", "functional", "init", "parallel", "utils",
+    "GRUCell", "IncompatibleKeys", "LSTMCell", "LayerNorm", "Linear", "MSELoss", "Module",
+    "ModuleList", "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
+    "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
 ]

@@ -9,10 +9,11 @@ import numbers
 import minigrad as mg
 
 from . import _checks as check
+from .normalization import layer_norm
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "linear",
-    "log_softmax",
+    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "layer_norm",
+    "linear", "log_softmax",
     "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
 ]
 
