@@ -137,11 +137,12 @@ def dtype(owner, name, x, expected):
         )
 
 
-def state(owner, names, value, shape, expected_dtype):
+def state(owner, names, value, shapes, expected_dtype):
     """Check a recurrent state and return it as a tuple of tensors, one per name in ``names``.
 
     A single-tensor state (``names == ("h",)``) is a Tensor; a state of several parts
-    (``("h", "c")``) is a tuple of Tensors of one shape.
+    (``("h", "c")``) is a tuple of Tensors, part ``k`` of shape ``shapes[k]`` (an LSTM
+    with a projection has an ``h`` narrower than its ``c``).
     """
     if len(names) == 1:
         value = (value,)
@@ -150,7 +151,7 @@ def state(owner, names, value, shape, expected_dtype):
             f"{owner}: expected the state as a tuple ({', '.join(names)}), "
             f"got {type(value).__name__}"
         )
-    for name, part in zip(names, value):
+    for name, part, shape in zip(names, value, shapes):
         tensor(owner, name, part)
         if part.shape != shape:
             raise ValueError(f"{owner}: expected {name} of shape {shape}, got {part.shape}")

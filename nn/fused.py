@@ -27,12 +27,12 @@ def lstm_step(cell, x_proj, state):
     x_proj : Tensor
         ``(B, 4H)``, the cell's input projection.
     state : tuple of Tensor
-        ``(h, c)``, ``(B, H)`` each.
+        ``(h, c)``, ``(B, H)`` each (``h``: ``(B, P)`` with a projection).
 
     Returns
     -------
     tuple of Tensor
-        ``(h', c')``.
+        ``(h', c')``; a cell with ``proj_size`` then projects ``h'`` by its ``weight_hr``.
 
     Examples
     --------
@@ -46,7 +46,8 @@ def lstm_step(cell, x_proj, state):
     True
     """
     h, c = state
-    return mg.fused_lstm_cell(x_proj, F.linear(h, cell.weight_hh), c)
+    h, c = mg.fused_lstm_cell(x_proj, F.linear(h, cell.weight_hh), c)
+    return (F.linear(h, cell.weight_hr) if cell.proj_size else h), c
 
 
 def lstm_step_from_input(cell, x, state):

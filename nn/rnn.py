@@ -18,7 +18,7 @@ import minigrad as mg
 from . import _checks as check
 from . import functional as F
 from .module import Module
-from .rnn_cell import GRUCell, LSTMCell, RNNCell
+from .rnn_cell import GRUCell, LSTMCell, RNNCell, projection_size
 from .utils.rnn import (PackedSequence, host_lengths, pack_padded_sequence,
                         pad_packed_sequence)
 
@@ -206,8 +206,8 @@ class RNNBase(Module):
         Of the parameters.
     **cell_options
         Passed to each cell: ``nonlinearity`` for :class:`RNN`, ``reset_after`` for
-        :class:`GRU`, none for :class:`LSTM` (those in ``cell_class.option_checks``; any
-        other is a ``TypeError``).
+        :class:`GRU`, ``proj_size`` for :class:`LSTM` (those in
+        ``cell_class.option_checks``; any other is a ``TypeError``).
 
     Inputs
     ------
@@ -217,7 +217,8 @@ class RNNBase(Module):
     hx : optional
         The initial state (named as in PyTorch): each state tensor is
         ``(num_layers * num_directions, B, H)`` (unbatched: without ``B``), indexed by
-        ``k * num_directions + d``; zeros when omitted. With unequal lengths, in the
+        ``k * num_directions + d``; zeros when omitted. (An LSTM's ``h`` has ``P``
+        features instead of ``H`` with ``proj_size=P``.) With unequal lengths, in the
         batch's own order (not sorted).
     lengths : list of int or Tensor, optional
         The short form of packing: one integer length per sequence of a padded batched
@@ -228,7 +229,8 @@ class RNNBase(Module):
     -------
     output : Tensor or PackedSequence
         The last layer's hidden state at every step, ``(T, B, num_directions * H)``
-        (``(B, T, ...)`` when ``batch_first``); zero past each sequence's length. A
+        (``(B, T, ...)`` when ``batch_first``; ``P`` for ``H`` with an LSTM's
+        ``proj_size=P``); zero past each sequence's length. A
         PackedSequence for a PackedSequence input.
     state
         The final states of every layer and direction, shaped as the input state. With
@@ -269,15 +271,17 @@ class RNNBase(Module):
         # Flat name -> (cell, the cell's own name for that parameter): see __setattr__.
         self._cell_parameters = {}
         # A plain list, so the cells are not registered as submodules: their parameters
-        # are registered once, under the flat names below.
-        self._cells = [self._make_layer(k, dtype, backend, cell_options)
-                       for k in range(self.num_layers)]
+        # are registered once, under the flat names below. Layer k + 1 reads layer k's
+        # hidden states, both directions side by side.
+        self._cells, size = [], self.input_size
+        for layer in range(self.num_layers):
+            self._cells.append(self._make_layer(layer, size, dtype, backend, cell_options))
+            size = self.num_directions * self._cells[-1][0].state_sizes[0]
         self._cell_options = cell_options
         for option, value in cell_options.items():
             setattr(self, option, value)
 
-    def _make_layer(self, layer, dtype, backend, cell_options):
-        size = self.input_size if layer == 0 else self.num_directions * self.hidden_size
+    def _make_layer(self, layer, size, dtype, backend, cell_options):
         cells = []
         for suffix in ("", "_reverse")[:self.num_directions]:
             cell = self.cell_class(size, self.hidden_size, self.bias, dtype=dtype,
@@ -421,8 +425,9 @@ class RNNBase(Module):
         count = self.num_layers * self.num_directions
         if state is None:
             return [first.zero_state(batch)] * count
-        shape = (count, batch, self.hidden_size) if batched else (count, self.hidden_size)
-        parts = check.state(type(self).__name__, first.state_names, state, shape,
+        shapes = [(count, batch, size) if batched else (count, size)
+                  for size in first.state_sizes]
+        parts = check.state(type(self).__name__, first.state_names, state, shapes,
                             first.weight_hh.dtype)
         # One split per state tensor (its backward is one concat), not an index per cell.
         per_cell = [mg.split(part.reshape(count * batch, -1), [batch] * count) for part in parts]
@@ -433,7 +438,7 @@ class RNNBase(Module):
         parts = zip(*(first.unpack(state) for state in finals))
         stacked = [mg.stack(part) for part in parts]
         if not batched:
-            stacked = [part.reshape(len(finals), self.hidden_size) for part in stacked]
+            stacked = [part.reshape(len(finals), -1) for part in stacked]
         return first.pack(stacked)
 
     def extra_repr(self):
@@ -492,8 +497,16 @@ class GRU(RNNBase):
 class LSTM(RNNBase):
     r"""A multi-layer LSTM: :class:`LSTMCell` unrolled over a sequence.
 
-    Takes :class:`RNNBase`'s arguments; the state is a pair ``(h, c)``, and the result
-    is ``(output, (h_n, c_n))``.
+    Takes :class:`RNNBase`'s arguments plus ``proj_size``; the state is a pair
+    ``(h, c)``, and the result is ``(output, (h_n, c_n))``.
+
+    ``proj_size=P`` (``0 <= P < hidden_size``; 0, the default, for none) projects each
+    cell's hidden state to :math:`P` features, :math:`h_t = W_{hr}(o_t \odot \tanh c_t)`,
+    as PyTorch's ``nn.LSTM(proj_size=)`` does (see :class:`LSTMCell`). Each layer and
+    direction then has one more parameter, ``weight_hr_l{k}`` (``_reverse``) of shape
+    ``(P, H)``; ``weight_hh_l{k}`` is ``(4H, P)``, the next layer reads
+    :math:`P` features per direction, and ``output`` and ``h_n`` have :math:`P` where
+    they had :math:`H`, while ``c_n`` keeps :math:`H`.
 
     Examples
     --------
@@ -502,6 +515,15 @@ class LSTM(RNNBase):
     >>> output, (h_n, c_n) = lstm(mg.randn(2, 7, 3))
     >>> output.shape, h_n.shape, c_n.shape
     ((2, 7, 5), (2, 2, 5), (2, 2, 5))
+
+    With a projection of the 5 features to 2, in both directions:
+
+    >>> lstmp = nn.LSTM(3, 5, num_layers=2, bidirectional=True, proj_size=2)
+    >>> output, (h_n, c_n) = lstmp(mg.randn(7, 4, 3))
+    >>> output.shape, h_n.shape, c_n.shape
+    ((7, 4, 4), (4, 4, 2), (4, 4, 5))
+    >>> lstmp.weight_hr_l1_reverse.shape, lstmp.weight_hh_l1.shape, lstmp.weight_ih_l1.shape
+    ((2, 5), (20, 2), (20, 4))
 
     Truncated BPTT carries the state across chunks of a long sequence but cuts the
     graph between them with ``detach()``:
@@ -514,6 +536,13 @@ class LSTM(RNNBase):
     """
 
     cell_class = LSTMCell
+    proj_size = 0  # no projection, unless the layer is built with one
+
+    def __init__(self, input_size, hidden_size, *args, proj_size=0, **kwargs):
+        # Checked here against hidden_size, so that an error names the layer, not its cells.
+        proj_size = projection_size("LSTM", proj_size, hidden_size)
+        super().__init__(input_size, hidden_size, *args, **kwargs,
+                         **({"proj_size": proj_size} if proj_size else {}))
 
 
 def _checkpoint_option(owner, value):

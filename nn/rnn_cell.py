@@ -80,7 +80,9 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         check.floating_dtype(name, dtype)
         rows = self.num_chunks * hidden_size
         self.weight_ih = _parameter((rows, input_size), dtype, backend)
-        self.weight_hh = _parameter((rows, hidden_size), dtype, backend)
+        # W_hh reads the state fed back, h: hidden_size features, or proj_size in an LSTM
+        # with a projection.
+        self.weight_hh = _parameter((rows, self.state_sizes[0]), dtype, backend)
         self.bias_ih = _parameter((rows,), dtype, backend) if self.bias else None
         self.bias_hh = _parameter((rows,), dtype, backend) if self.bias else None
         self.reset_parameters()
@@ -114,8 +116,8 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
     def _batched_state(self, state, batch_size, batched):
         if state is None:
             return self.zero_state(batch_size)
-        shape = (batch_size, self.hidden_size) if batched else (self.hidden_size,)
-        parts = check.state(type(self).__name__, self.state_names, state, shape,
+        shapes = [(batch_size, size) if batched else (size,) for size in self.state_sizes]
+        parts = check.state(type(self).__name__, self.state_names, state, shapes,
                             self.weight_hh.dtype)
         return self.pack(parts if batched else [part.reshape(1, -1) for part in parts])
 
@@ -180,11 +182,19 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
             The new state, batched.
         """
 
+    @property
+    def state_sizes(self):
+        """The features of each part of the state, in the order of ``state_names``."""
+        return (self.hidden_size,) * len(self.state_names)
+
     def zero_state(self, batch_size):
         """The all-zeros state for ``batch_size`` sequences: where every sequence starts."""
         like = self.weight_hh
-        zeros = mg.zeros(batch_size, self.hidden_size, dtype=like.dtype, backend=like.backend)
-        return self.pack([zeros] * len(self.state_names))
+        # One zeros tensor per width, shared by the parts of that width (h and c, unless h
+        # is projected): one leaf on the tape, not two.
+        zeros = {size: mg.zeros(batch_size, size, dtype=like.dtype, backend=like.backend)
+                 for size in set(self.state_sizes)}
+        return self.pack([zeros[size] for size in self.state_sizes])
 
     def pack(self, parts):
         """The state from its parts: ``h`` itself for one part, the tuple ``(h, c)`` for two."""
@@ -420,13 +430,21 @@ class LSTMCell(RNNCellBase):
         g = \tanh(W_{ig} x + b_{ig} + W_{hg} h + b_{hg}) & \text{candidate cell content} \\
         o = \sigma(W_{io} x + b_{io} + W_{ho} h + b_{ho}) & \text{output gate} \\
         c' = f \odot c + i \odot g \\
-        h' = o \odot \tanh(c')
+        h' = o \odot \tanh(c') & \text{or, with } \texttt{proj_size} > 0 \text{: }
+            h' = W_{hr} (o \odot \tanh(c'))
         \end{array}
 
     The cell state :math:`c` is updated additively: while :math:`f \approx 1` a gradient
     passes from :math:`c'` to :math:`c` almost unchanged, which is why LSTM gradients
     survive over many more steps than an Elman RNN's. The reference text writes
     :math:`\tilde c` for :math:`g`.
+
+    With ``proj_size`` :math:`P > 0` the hidden state is projected down to :math:`P`
+    features (Sak et al. 2014, the LSTMP of speech recognition; PyTorch's
+    ``nn.LSTM(proj_size=)``): :math:`h` then has :math:`P` features and :math:`c` keeps
+    :math:`H`, and every gate reads the smaller :math:`h`, so :math:`W_{hh}` shrinks from
+    :math:`4H \times H` to :math:`4H \times P`. PyTorch's ``LSTMCell`` has no
+    projection; this one takes it so that :class:`~minigrad.nn.LSTM` can pass it on.
 
     Parameters
     ----------
@@ -435,6 +453,9 @@ class LSTMCell(RNNCellBase):
     bias : bool
         Whether to learn the biases; without them the equations are exactly the
         reference text's.
+    proj_size : int
+        :math:`P`, the features of the projected hidden state, ``0 <= P < H``; ``0``
+        (the default) projects nothing.
     fused : bool
         Whether a call runs the step as one fused node (:mod:`minigrad.nn.fused`, the
         default) or as :meth:`step`'s gates, each a node on the tape.
@@ -446,21 +467,25 @@ class LSTMCell(RNNCellBase):
     x : Tensor
         ``(B, I)`` or ``(I,)``.
     (h, c) : tuple of Tensor, optional
-        ``(B, H)`` or ``(H,)`` each; zeros when omitted.
+        ``(B, H)`` or ``(H,)`` each (``h`` has :math:`P` features with a projection);
+        zeros when omitted.
 
     Outputs
     -------
     (h', c') : tuple of Tensor
-        ``(B, H)`` or ``(H,)`` each.
+        ``(B, H)`` or ``(H,)`` each (``h'``: :math:`P` with a projection).
 
     Attributes
     ----------
     weight_ih : Parameter
         :math:`(W_{ii} | W_{if} | W_{ig} | W_{io})` stacked, ``(4H, I)``.
     weight_hh : Parameter
-        :math:`(W_{hi} | W_{hf} | W_{hg} | W_{ho})` stacked, ``(4H, H)``.
+        :math:`(W_{hi} | W_{hf} | W_{hg} | W_{ho})` stacked, ``(4H, H)`` (``(4H, P)``
+        with a projection).
     bias_ih, bias_hh : Parameter or None
         ``(4H,)`` each, in the same block order.
+    weight_hr : Parameter
+        :math:`W_{hr}`, ``(P, H)``; only with ``proj_size > 0``.
 
     Notes
     -----
@@ -484,12 +509,22 @@ class LSTMCell(RNNCellBase):
 
     num_chunks = 4
     state_names = ("h", "c")
+    option_checks = (("proj_size", check.non_negative_int),)
 
-    def __init__(self, input_size, hidden_size, bias=True, *, fused=True, dtype=mg.float32,
-                 backend=None):
-        # Spelled out so that Python reports a wrong keyword against LSTMCell, not the base.
+    def __init__(self, input_size, hidden_size, bias=True, *, proj_size=0, fused=True,
+                 dtype=mg.float32, backend=None):
+        # Known before the base makes W_hh, whose columns are h's features.
+        self.proj_size = projection_size("LSTMCell", proj_size, hidden_size)
         super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
                          backend=backend)
+        if self.proj_size:
+            self.weight_hr = _parameter((self.proj_size, hidden_size), dtype, backend)
+            self.reset_parameters()  # again, to draw W_hr as well
+
+    @property
+    def state_sizes(self):
+        """``(P, H)`` with a projection (``h`` is projected, ``c`` is not), else ``(H, H)``."""
+        return (self.proj_size or self.hidden_size, self.hidden_size)
 
     def step(self, x_proj, state):
         """The LSTM equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and (h, c)."""
@@ -502,6 +537,8 @@ class LSTMCell(RNNCellBase):
         o = a_o.sigmoid()             # o = σ(W_io x + b_io + W_ho h + b_ho)
         c = f * c + i * g             # c' = f ⊙ c + i ⊙ g
         h = o * c.tanh()              # h' = o ⊙ tanh(c')
+        if self.proj_size:
+            h = F.linear(h, self.weight_hr)  # h' = W_hr (o ⊙ tanh(c'))
         return h, c
 
     def fused_step(self, x_proj, state):
@@ -509,6 +546,21 @@ class LSTMCell(RNNCellBase):
         return fast.lstm_step(self, x_proj, state)
 
     def step_from_input(self, x, state):
-        if not self.fused:
+        # The whole-step node takes an h as wide as c: a projected h goes by fused_step.
+        if not self.fused or self.proj_size:
             return super().step_from_input(x, state)
         return fast.lstm_step_from_input(self, x, state)
+
+    def extra_repr(self):
+        return super().extra_repr() + (f", proj_size={self.proj_size}" if self.proj_size else "")
+
+
+def projection_size(owner, value, hidden_size):
+    """``proj_size`` checked against ``hidden_size``, as PyTorch's ``nn.LSTM`` checks it."""
+    value = check.non_negative_int(owner, "proj_size", value)
+    if value >= check.positive_int(owner, "hidden_size", hidden_size):
+        raise ValueError(
+            f"{owner}: expected proj_size smaller than hidden_size ({hidden_size}), got "
+            f"{value}; the projection makes h narrower than c (proj_size=0: no projection)"
+        )
+    return value
