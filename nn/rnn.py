@@ -526,7 +526,8 @@ class LSTM(RNNBase):
     ((2, 5), (20, 2), (20, 4))
 
     Truncated BPTT carries the state across chunks of a long sequence but cuts the
-    graph between them with ``detach()``:
+    graph between them with ``detach()`` (:func:`~minigrad.nn.utils.truncated_bptt`
+    runs this loop, and its TBPTT(k1, k2) generalisation):
 
     >>> state = None
     >>> for chunk in mg.randn(4, 2, 5, 3):      # 4 chunks of (B=2, T=5, I=3)
