@@ -60,6 +60,7 @@ __all__ = [
     "instantiated",
     "of",
     "register",
+    "registered_name",
     "seed_all",
     "set_default_backend",
 ]
@@ -88,6 +89,25 @@ class _ThreadDefault(threading.local):
 _default = _ThreadDefault()
 
 
+def registered_name(name):
+    """The registered backend that ``name`` means (a PyTorch device string maps to its
+    backend), without building it.
+
+    Raises
+    ------
+    ValueError
+        If no backend of that name is registered (the message lists those that are).
+    """
+    name = _DEVICES.get(name, name)
+    if name not in _instances and name not in _builders:
+        known = sorted(set(_builders) | set(_instances))
+        raise ValueError(
+            f"unknown backend {name!r}: expected one of {known} or a device string "
+            f"{sorted(_DEVICES)} (available here: {available()})"
+        )
+    return name
+
+
 def get(name):
     """Return the backend called ``name``, building it on first use.
 
@@ -111,15 +131,13 @@ def get(name):
     """
     if isinstance(name, Backend):
         return name
-    name = _DEVICES.get(name, name)
     backend = _instances.get(name)
     if backend is not None:
         return backend
-    if name not in _builders:
-        known = sorted(set(_builders) | set(_instances))
-        raise ValueError(
-            f"unknown backend {name!r}: expected one of {known} (available here: {available()})"
-        )
+    name = registered_name(name)
+    backend = _instances.get(name)
+    if backend is not None:
+        return backend
     if name in _errors:
         raise _errors[name]
     try:

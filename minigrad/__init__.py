@@ -7,10 +7,11 @@
 tensor([2. 4. 6.], dtype=float32)
 """
 
-from minigrad import backends, distributed, optim, viz
+from minigrad import backends, cuda, distributed, optim, viz
 from minigrad.autograd import grad
 from minigrad.backends import default_backend, set_default_backend
 from minigrad.checkpoint import checkpoint
+from minigrad.devices import device
 from minigrad.dtypes import bool_, float32, float64, int32, int64
 from minigrad.dtypes import bool_ as bool, float32 as float, float64 as double  # noqa: A001
 from minigrad.dtypes import int32 as int, int64 as long  # noqa: A001  (PyTorch's names)
@@ -24,9 +25,10 @@ from minigrad.factories import (
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import gradcheck
 from minigrad.ops import (
-    abs, cat, chunk, clip, clone, concat, exp, expand, flatten, fused_gru_cell, fused_lstm_cell,
-    linear, log, log_softmax, logsumexp, lstm_cell, matmul, narrow, permute, relu, sigmoid,
-    softmax, split, sqrt, squeeze, stack, tanh, transpose, unsqueeze, where,
+    abs, argmax, argmin, cat, chunk, clamp, clip, clone, concat, exp, expand, flatten,
+    fused_gru_cell, fused_lstm_cell, linear, log, log_softmax, logsumexp, lstm_cell, matmul, max,
+    mean, min, narrow, permute, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, sum,
+    tanh, transpose, unsqueeze, where,
 )
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
@@ -35,13 +37,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BackendUnavailableError", "GradcheckError", "GraphFreedError", "SerializationError",
-    "Tensor", "abs", "arange", "backends", "bool", "bool_", "cat", "checkpoint", "chunk", "clip",
-    "clone", "concat", "default_backend", "distributed", "double", "enable_grad", "exp", "expand",
-    "eye", "flatten", "float", "float32", "float64", "from_numpy", "full", "fused_gru_cell",
-    "fused_lstm_cell", "grad", "gradcheck", "int", "int32", "int64", "is_grad_enabled", "linear",
-    "linspace", "load", "log", "log_softmax", "logsumexp", "long", "lstm_cell", "manual_seed",
-    "matmul", "multinomial", "narrow", "no_grad", "ones", "ones_like", "optim", "permute", "rand",
-    "randint", "randn", "relu", "save", "set_default_backend", "set_grad_enabled", "sigmoid",
-    "softmax", "split", "sqrt", "squeeze", "stack", "tanh", "tensor", "transpose", "unsqueeze",
-    "viz", "where", "zeros", "zeros_like",
+    "Tensor", "abs", "arange", "argmax", "argmin", "backends", "bool", "bool_", "cat",
+    "checkpoint", "chunk", "clamp", "clip", "clone", "concat", "cuda", "default_backend",
+    "device", "distributed", "double", "enable_grad", "exp", "expand", "eye", "flatten", "float",
+    "float32", "float64", "from_numpy", "full", "fused_gru_cell", "fused_lstm_cell", "grad",
+    "gradcheck", "int", "int32", "int64", "is_grad_enabled", "linear", "linspace", "load", "log",
+    "log_softmax", "logsumexp", "long", "lstm_cell", "manual_seed", "matmul", "max", "mean",
+    "min", "multinomial", "narrow", "no_grad", "ones", "ones_like", "optim", "permute", "rand",
+    "randint", "randn", "relu", "reshape", "save", "set_default_backend", "set_grad_enabled",
+    "sigmoid", "softmax", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
+    "transpose", "unsqueeze", "viz", "where", "zeros", "zeros_like",
 ]

@@ -29,13 +29,12 @@ def _size(size, op):
     return tuple(int(n) for n in size)  # NumPy integers (from x.shape arithmetic) too
 
 
-def _filled(size, value, dtype, backend, requires_grad, op):
-    target = _backend(backend)
+def _filled(size, value, dtype, target, requires_grad, op):
     array = target.xp.full(_size(size, op), value, dtype=as_dtype(dtype))
     return _finish(array, target, requires_grad)
 
 
-def zeros(*size, dtype=float32, backend=None, requires_grad=False):
+def zeros(*size, dtype=float32, backend=None, requires_grad=False, device=None):
     """A tensor of zeros of the given size: ``mg.zeros(2, 3)`` or ``mg.zeros((2, 3))``.
 
     Parameters
@@ -45,9 +44,12 @@ def zeros(*size, dtype=float32, backend=None, requires_grad=False):
     dtype : dtype
         Defaults to ``float32``.
     backend : str, optional
-        Where the tensor lives; the default backend when omitted.
+        Where the tensor lives: a backend's name (``"numpy"``, ``"cupy"``) or a device
+        string (``"cpu"``, ``"cuda"``); the default backend when omitted.
     requires_grad : bool
         Record operations on the result for backward (floating dtypes only).
+    device : str, optional
+        PyTorch's name for ``backend``; pass one of the two.
 
     Returns
     -------
@@ -58,22 +60,18 @@ def zeros(*size, dtype=float32, backend=None, requires_grad=False):
     TypeError
         If a size is not a non-negative int, or the dtype is not one of minigrad's.
     """
-    return _filled(size, 0, dtype, backend, requires_grad, "zeros")
+    return _filled(size, 0, dtype, _backend(backend, device, "zeros"), requires_grad, "zeros")
 
 
-def ones(*size, dtype=float32, backend=None, requires_grad=False):
+def ones(*size, dtype=float32, backend=None, requires_grad=False, device=None):
     """A tensor of ones of the given size: ``mg.ones(2, 3)`` or ``mg.ones((2, 3))``.
 
     Parameters
     ----------
     *size : int or tuple of int
         The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
-    dtype : dtype
-        Defaults to ``float32``.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    dtype, backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -84,10 +82,10 @@ def ones(*size, dtype=float32, backend=None, requires_grad=False):
     TypeError
         If a size is not a non-negative int, or the dtype is not one of minigrad's.
     """
-    return _filled(size, 1, dtype, backend, requires_grad, "ones")
+    return _filled(size, 1, dtype, _backend(backend, device, "ones"), requires_grad, "ones")
 
 
-def full(shape, value, dtype=float32, backend=None, requires_grad=False):
+def full(shape, value, dtype=float32, backend=None, requires_grad=False, *, device=None):
     """A tensor of ``shape`` filled with ``value``.
 
     Parameters
@@ -95,12 +93,8 @@ def full(shape, value, dtype=float32, backend=None, requires_grad=False):
     shape : int or tuple of int
     value : number
         A real number or a bool, Python's or NumPy's.
-    dtype : dtype
-        Defaults to ``float32``.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    dtype, backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -119,28 +113,30 @@ def full(shape, value, dtype=float32, backend=None, requires_grad=False):
     if not isinstance(value, (numbers.Real, bool_.type)):
         raise TypeError(f"full: expected a real number or a bool as the value, got {value!r}")
     dtype = as_dtype(dtype)
+    target = _backend(backend, device, "full")
     if dtype.kind == "i":
-        _check_fits("full", _backend(backend).xp, dtype, (value,))
+        _check_fits("full", target.xp, dtype, (value,))
     shape = (shape,) if isinstance(shape, int) else shape
-    return _filled((shape,), value, dtype, backend, requires_grad, "full")
+    return _filled((shape,), value, dtype, target, requires_grad, "full")
 
 
-def _like(t, value, dtype, backend, requires_grad, op):
+def _like(t, value, dtype, backend, device, requires_grad, op):
     """``t``'s shape filled with ``value``, for ``op`` (``zeros_like``, ``ones_like``)."""
     _tensor(t, op)
-    return _filled((t.shape,), value, t.dtype if dtype is None else dtype, backend or t.backend,
+    target = t._backend if backend is None and device is None else _backend(backend, device, op)
+    return _filled((t.shape,), value, t.dtype if dtype is None else dtype, target,
                    requires_grad, op)
 
 
-def zeros_like(t, dtype=None, backend=None, requires_grad=False):
+def zeros_like(t, dtype=None, backend=None, requires_grad=False, *, device=None):
     """Zeros of ``t``'s shape, dtype and backend (unless given).
 
     Parameters
     ----------
     t : Tensor
         The tensor whose shape (and, by default, dtype and backend) to copy.
-    dtype, backend, requires_grad
-        As in :func:`zeros`; ``dtype`` and ``backend`` default to ``t``'s.
+    dtype, backend, requires_grad, device
+        As in :func:`zeros`; ``dtype`` and the backend default to ``t``'s.
 
     Returns
     -------
@@ -151,18 +147,18 @@ def zeros_like(t, dtype=None, backend=None, requires_grad=False):
     TypeError
         If ``t`` is not a Tensor.
     """
-    return _like(t, 0, dtype, backend, requires_grad, "zeros_like")
+    return _like(t, 0, dtype, backend, device, requires_grad, "zeros_like")
 
 
-def ones_like(t, dtype=None, backend=None, requires_grad=False):
+def ones_like(t, dtype=None, backend=None, requires_grad=False, *, device=None):
     """Ones of ``t``'s shape, dtype and backend (unless given).
 
     Parameters
     ----------
     t : Tensor
         The tensor whose shape (and, by default, dtype and backend) to copy.
-    dtype, backend, requires_grad
-        As in :func:`ones`; ``dtype`` and ``backend`` default to ``t``'s.
+    dtype, backend, requires_grad, device
+        As in :func:`zeros`; ``dtype`` and the backend default to ``t``'s.
 
     Returns
     -------
@@ -173,18 +169,17 @@ def ones_like(t, dtype=None, backend=None, requires_grad=False):
     TypeError
         If ``t`` is not a Tensor.
     """
-    return _like(t, 1, dtype, backend, requires_grad, "ones_like")
+    return _like(t, 1, dtype, backend, device, requires_grad, "ones_like")
 
 
-def _random(draw, size, dtype, backend, requires_grad, op):
+def _random(draw, size, dtype, target, requires_grad, op):
     dtype = as_dtype(dtype)
     if not is_floating(dtype):
         raise TypeError(f"{op}: expected a floating dtype, got {dtype}")
-    target = _backend(backend)
     return _finish(getattr(target, draw)(_size(size, op), dtype), target, requires_grad)
 
 
-def randn(*size, dtype=float32, backend=None, requires_grad=False):
+def randn(*size, dtype=float32, backend=None, requires_grad=False, device=None):
     r"""Samples of the standard normal distribution :math:`\mathcal{N}(0, 1)`.
 
     Drawn by the backend's own generator, on its device; :func:`manual_seed` makes
@@ -196,10 +191,8 @@ def randn(*size, dtype=float32, backend=None, requires_grad=False):
         The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
     dtype : dtype
         Defaults to ``float32``; must be floating.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -210,10 +203,11 @@ def randn(*size, dtype=float32, backend=None, requires_grad=False):
     TypeError
         If a size is not a non-negative int, or ``dtype`` is not floating.
     """
-    return _random("randn", size, dtype, backend, requires_grad, "randn")
+    return _random("randn", size, dtype, _backend(backend, device, "randn"), requires_grad,
+                   "randn")
 
 
-def rand(*size, dtype=float32, backend=None, requires_grad=False):
+def rand(*size, dtype=float32, backend=None, requires_grad=False, device=None):
     """Samples of the uniform distribution on :math:`[0, 1)`.
 
     Drawn by the backend's own generator, on its device; :func:`manual_seed` makes
@@ -225,10 +219,8 @@ def rand(*size, dtype=float32, backend=None, requires_grad=False):
         The shape, as varargs (``2, 3``) or one tuple (``(2, 3)``).
     dtype : dtype
         Defaults to ``float32``; must be floating.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -239,10 +231,11 @@ def rand(*size, dtype=float32, backend=None, requires_grad=False):
     TypeError
         If a size is not a non-negative int, or ``dtype`` is not floating.
     """
-    return _random("rand", size, dtype, backend, requires_grad, "rand")
+    return _random("rand", size, dtype, _backend(backend, device, "rand"), requires_grad, "rand")
 
 
-def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False):
+def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=False, *,
+           device=None):
     """Evenly spaced values in ``[start, stop)``, NumPy style.
 
     The dtype defaults to ``int64`` when every argument is an integer (Python or NumPy),
@@ -257,10 +250,8 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
     step : number
     dtype : dtype
         Defaults to ``int64`` or ``float32`` (see above).
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -287,12 +278,13 @@ def arange(start, stop=None, step=1, dtype=None, backend=None, requires_grad=Fal
     if dtype is None:
         integers = all(isinstance(v, numbers.Integral) for v in (start, stop, step))
         dtype = int64 if integers else float32
-    target = _backend(backend)
+    target = _backend(backend, device, "arange")
     return _finish(target.xp.arange(start, stop, step, dtype=as_dtype(dtype)), target,
                    requires_grad)
 
 
-def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False):
+def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False, *,
+             device=None):
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (PyTorch's).
 
     Parameters
@@ -300,7 +292,7 @@ def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False
     start, end : number
     steps : int
         How many values (a non-negative int; PyTorch requires it too).
-    dtype, backend, requires_grad
+    dtype, backend, requires_grad, device
         As for :func:`zeros`.
 
     Returns
@@ -316,7 +308,7 @@ def linspace(start, end, steps, dtype=float32, backend=None, requires_grad=False
     if not all(isinstance(v, numbers.Real) for v in (start, end)):
         raise TypeError(f"linspace: expected real numbers, got start={start!r}, end={end!r}")
     (steps,) = _size((steps,), "linspace")
-    target = _backend(backend)
+    target = _backend(backend, device, "linspace")
     # Computed in float64 and then converted, as PyTorch does for an integer dtype.
     values = target.xp.linspace(start, end, steps, dtype=float64)
     return _finish(values.astype(as_dtype(dtype)), target, requires_grad)
@@ -343,7 +335,7 @@ def from_numpy(array):
     return Tensor(array, target)
 
 
-def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):
+def eye(n, m=None, dtype=float32, backend=None, requires_grad=False, *, device=None):
     """The ``n`` x ``m`` identity matrix (``m`` defaults to ``n``).
 
     Parameters
@@ -352,12 +344,8 @@ def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):
         Rows.
     m : int, optional
         Columns; ``n`` when omitted.
-    dtype : dtype
-        Defaults to ``float32``.
-    backend : str, optional
-        Where the tensor lives; the default backend when omitted.
-    requires_grad : bool
-        Record operations on the result for backward (floating dtypes only).
+    dtype, backend, requires_grad, device
+        As for :func:`zeros`.
 
     Returns
     -------
@@ -371,7 +359,7 @@ def eye(n, m=None, dtype=float32, backend=None, requires_grad=False):
     """
     size = _size((n,) if m is None else (n, m), "eye")
     n, m = size[0], size[-1]
-    target = _backend(backend)
+    target = _backend(backend, device, "eye")
     return _finish(target.xp.eye(n, m, dtype=as_dtype(dtype)), target, requires_grad)
 
 

@@ -17,7 +17,17 @@ from minigrad.tensor import Tensor
 _DTYPES = frozenset(_ALL.values())
 
 
-def _backend(backend):
+def _backend(backend, device=None, op="tensor"):
+    """Where a factory puts its tensor: ``backend=``, or PyTorch's ``device=`` (one of them).
+
+    Either takes a backend's name or a device string (``"cpu"``, ``"cuda"``); neither
+    means the default backend.
+    """
+    if device is not None:
+        if backend is not None:
+            raise TypeError(f"{op}: got both backend= and device=, which mean the same; "
+                            f"pass one of them")
+        backend = device
     return backends.get_default() if backend is None else backends.get(backend)
 
 
@@ -28,7 +38,7 @@ def _finish(array, backend, requires_grad):
     return t
 
 
-def tensor(data, dtype=None, backend=None, requires_grad=False):
+def tensor(data, dtype=None, backend=None, requires_grad=False, *, device=None):
     """Create a tensor from data, copying it.
 
     Parameters
@@ -43,6 +53,8 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
         Where the tensor lives. When omitted, an array of a device backend (a CuPy
         array) stays on its backend; host data (lists, numbers, NumPy arrays) goes to
         the default backend, as ``torch.set_default_device`` does.
+    device : str, optional
+        PyTorch's name for ``backend`` (``"cpu"``, ``"cuda"``); pass one of the two.
     requires_grad : bool
         Record operations on this tensor for backward (floating dtypes only).
 
@@ -73,7 +85,9 @@ def tensor(data, dtype=None, backend=None, requires_grad=False):
         data = data.data
     owner = backends.of(data)
     on_device = owner is not None and owner.name != "numpy"  # NumPy is the host format
-    target = _backend(owner if backend is None and on_device else backend)
+    if backend is None and device is None and on_device:
+        backend = owner
+    target = _backend(backend, device)
     if owner is None:  # Python data or another library's array: read on the host, as CuPy does
         owner = backends.get("numpy")
         data, dtype = _read(owner.xp, data, dtype)

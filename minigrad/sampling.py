@@ -13,7 +13,7 @@ from minigrad.tensor import Tensor
 __all__ = ["multinomial", "randint"]
 
 
-def randint(low, high=None, size=None, dtype=int64, backend=None):
+def randint(low, high=None, size=None, dtype=int64, backend=None, *, device=None):
     """Integers drawn uniformly from ``[low, high)``, as PyTorch's ``randint``.
 
     ``randint(high, size)`` draws from ``[0, high)``.
@@ -25,7 +25,7 @@ def randint(low, high=None, size=None, dtype=int64, backend=None):
         The shape.
     dtype : dtype
         Defaults to ``int64``.
-    backend : str, optional
+    backend, device : str, optional
         As for :func:`~minigrad.zeros`.
 
     Returns
@@ -53,7 +53,7 @@ def randint(low, high=None, size=None, dtype=int64, backend=None):
                         f"write mg.randint(low, high, (n,))")
     if low >= high:
         raise ValueError(f"randint: expected low < high, got low={low}, high={high}")
-    target = _backend(backend)
+    target = _backend(backend, device, "randint")
     xp = target.xp
     draws = target.rand(_size((size,), "randint"), float64)
     values = xp.floor(draws * (int(high) - int(low))) + int(low)

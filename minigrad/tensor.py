@@ -9,6 +9,7 @@ import numbers
 import weakref
 
 from minigrad import backends
+from minigrad import devices as _devices
 from minigrad import dtypes as _dtypes
 from minigrad.grad_mode import recording
 
@@ -128,7 +129,7 @@ class Tensor:
 
         ``"cpu"`` for NumPy, ``"cuda:0"`` for CuPy, and another backend's own name.
         """
-        return _DEVICE_NAMES.get(self._backend.name, self._backend.name)
+        return _devices.device(self._backend.name)
 
     @property
     def is_cuda(self):
@@ -224,20 +225,24 @@ class Tensor:
             raise TypeError(f"__index__: expected an integer tensor, got dtype {self.dtype}")
         return int(self.item())
 
-    def to(self, target=None, *, backend=None, dtype=None):
+    def to(self, target=None, dtype=None, *, backend=None, device=None, non_blocking=False):
         """Return this tensor on another backend and/or with another dtype.
 
-        ``t.to("cupy")``, ``t.to(mg.float64)`` and ``t.to(backend=..., dtype=...)`` all
-        work. The move is differentiable; it returns ``self`` when nothing changes.
+        ``t.to("cupy")``, ``t.to("cuda")``, ``t.to(mg.float64)``, ``t.to(device, dtype)``,
+        ``t.to(other)`` and ``t.to(backend=..., dtype=...)`` all work, as in PyTorch. The
+        move is differentiable; it returns ``self`` when nothing changes.
 
         Parameters
         ----------
-        target : str or dtype, optional
-            A backend's name, or a dtype (dtype names such as ``"float64"`` count as dtypes).
-        backend : str, optional
-            The backend to copy to.
+        target : str, dtype or Tensor, optional
+            A backend's name or a device string, a dtype (dtype names such as
+            ``"float64"`` count as dtypes), or a tensor whose backend and dtype to take.
         dtype : dtype, optional
             The dtype to convert to; differentiable between floating types.
+        backend, device : str, optional
+            The backend to copy to, by either name (pass one of the two).
+        non_blocking : bool
+            Accepted for PyTorch's sake; every copy here completes before it returns.
 
         Returns
         -------
@@ -250,6 +255,9 @@ class Tensor:
         BackendUnavailableError
             If the backend cannot run on this machine.
         """
+        backend = _ops._checks._either("to", backend, device, None, ("backend", "device"))
+        if isinstance(target, Tensor):
+            target, dtype = target._backend, target.dtype
         if target is not None:
             # A string names a dtype ("float64") or else a backend, so that an unknown or
             # unavailable backend name gets the registry's error rather than a dtype error.
@@ -613,6 +621,8 @@ class Tensor:
         """Limit the values to ``[min, max]`` (a bound may be None); see :func:`minigrad.clip`."""
         return _ops.clip(self, min, max)
 
+    clamp = clip  # PyTorch's name
+
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         r"""Sum over ``axis``; :math:`\partial y / \partial x_i = 1`.
 
@@ -775,8 +785,6 @@ class Tensor:
         """Log of the sum of exponentials over ``axis`` (see :func:`minigrad.logsumexp`)."""
         return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-
-_DEVICE_NAMES = {"numpy": "cpu", "cupy": "cuda:0"}
 
 # NumPy's ufunc for each binary operator, and the Tensor method that answers it with the
 # operands swapped (``array < t`` is ``t > array``).

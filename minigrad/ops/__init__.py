@@ -10,7 +10,7 @@ comes from their parts.
 
 from .convert import cast, to_backend
 from .elementwise import (
-    abs, add, clip, compare, div, exp, log, mul, neg, pow, relu, sigmoid, sigmoid_cross_entropy,
+    abs, add, clamp, clip, compare, div, exp, log, mul, neg, pow, relu, sigmoid, sigmoid_cross_entropy,
     sqrt, sub, tanh,
 )
 from .fused_cells import fused_gru_cell, fused_lstm_cell, lstm_cell
@@ -23,7 +23,7 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "cat", "chunk", "clip", "clone",
+    "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "cat", "chunk", "clamp", "clip", "clone",
     "compare", "concat", "div", "exp", "expand", "flatten", "fused_gru_cell", "fused_lstm_cell",
     "getitem", "linear", "log", "log_softmax", "logsumexp", "lstm_cell", "matmul", "max", "mean",
     "min", "mul", "narrow", "neg", "permute", "pow", "relu", "reshape", "sigmoid",

@@ -365,6 +365,9 @@ def clip(x, min=None, max=None):
     return Clip.apply(_tensor(x, "clip"), lo=lo, hi=hi)
 
 
+clamp = clip  # PyTorch's name
+
+
 def compare(name, a, b):
     """Elementwise comparison ``xp.<name>(a, b)``; a boolean tensor, outside the graph.
 

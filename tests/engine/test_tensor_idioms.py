@@ -89,6 +89,48 @@ def test_pytorch_device_strings_name_the_backends():
             x.to("cuda:0")
 
 
+def test_the_usual_device_line_ports_unchanged():
+    device = mg.device("cuda" if mg.cuda.is_available() else "cpu")
+    assert mg.cuda.device_count() == int(mg.cuda.is_available())
+    x = mg.zeros(2, 3, device=device)
+    assert x.device == device and x.to(device) is x and x.to(device=device) is x
+    assert mg.randn(2, device=device).device == mg.tensor([1.0], device=device).device == device
+    assert mg.zeros_like(x, device="cpu").device == "cpu"
+    assert repr(mg.device("cuda")) == "device(type='cuda', index=0)"
+    assert mg.device("cuda").type == "cuda" and mg.device("cpu").index is None
+    assert mg.device("numpy") == "cpu" and isinstance(mg.device("cpu").type, str)
+
+
+def test_device_and_backend_at_once_or_a_second_gpu_are_refused():
+    with pytest.raises(TypeError, match="zeros: got both backend= and device=, which mean the "
+                                        "same; pass one of them"):
+        mg.zeros(2, backend="numpy", device="cpu")
+    with pytest.raises(TypeError, match="^to: got both backend= and device="):
+        mg.ones(1).to(backend="numpy", device="cpu")
+    with pytest.raises(ValueError, match=r"^device: minigrad uses one GPU, 'cuda:0'; "
+                                         r"got 'cuda:1'$"):
+        mg.device("cuda:1")
+    with pytest.raises(ValueError, match=r"unknown backend 'tpu': expected one of .* or a "
+                                         r"device string \['cpu', 'cuda', 'cuda:0'\]"):
+        mg.device("tpu")
+
+
+def test_to_takes_a_device_and_a_dtype_or_another_tensor():
+    x = mg.ones(2)
+    assert x.to("cpu", mg.float64).dtype == mg.float64
+    assert x.to(device="cpu", dtype=mg.float64, non_blocking=True).dtype == mg.float64
+    assert x.to(mg.zeros(1, dtype=mg.float64)).dtype == mg.float64
+
+
+def test_torch_style_functions_and_clamp():
+    x = mg.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert mg.sum(x, dim=1).tolist() == [-1.0, 3.5] and mg.mean(x).item() == 0.625
+    assert mg.max(x, dim=0).indices.tolist() == [1, 1] and mg.argmin(x).item() == 1
+    assert mg.reshape(x, (4,)).shape == (4,) and mg.min(x).item() == -2.0
+    assert x.clamp(min=0.0).tolist() == [[1.0, 0.0], [3.0, 0.5]]
+    assert mg.clamp(x, -1.0, 1.0).tolist() == [[1.0, -1.0], [1.0, 0.5]]
+
+
 def test_numpy_reads_a_tensor_that_needs_no_gradient():
     x = mg.tensor([1.0, 2.0])
     assert np.asarray(x).tolist() == [1.0, 2.0]
@@ -170,6 +212,11 @@ torch = pytest.importorskip("torch")
     lambda lib, x: x.squeeze().size(),
     lambda lib, x: x.narrow(1, -2, 2).tolist(),
     lambda lib, x: x.flatten().tolist(),
+    lambda lib, x: x.clamp(min=0.5, max=2.0).tolist(),
+    lambda lib, x: lib.sum(x, dim=0).tolist(),
+    lambda lib, x: lib.max(x, dim=1).indices.tolist(),
+    lambda lib, x: str(lib.zeros(1, device=lib.device("cpu")).device),
+    lambda lib, x: (lib.device("cuda").type, lib.device("cuda:0").index, lib.device("cpu").type),
 ], ids=lambda f: f.__code__.co_firstlineno)
 def test_idioms_give_what_pytorch_gives(idiom):
     values = np.array([[1.25, -3.5, 2.0], [0.5, 4.75, -1.0]], dtype=np.float32)
