@@ -524,18 +524,18 @@ class Tensor:
     # update would silently miss the model's parameter.
 
     def __iadd__(self, other):
-        return self._update(_ops.add, other, "+=")
+        return self._update(_ops.add, other, "+=", "x = x + y")
 
     def __isub__(self, other):
-        return self._update(_ops.sub, other, "-=")
+        return self._update(_ops.sub, other, "-=", "x = x - y")
 
     def __imul__(self, other):
-        return self._update(_ops.mul, other, "*=")
+        return self._update(_ops.mul, other, "*=", "x = x * y")
 
     def __itruediv__(self, other):
-        return self._update(_ops.div, other, "/=")
+        return self._update(_ops.div, other, "/=", "x = x / y")
 
-    def _update(self, op, other, symbol):
+    def _update(self, op, other, symbol, instead):
         """Give this tensor the values ``op(self, other)``, keeping its shape and dtype.
 
         The tape records no in-place op, so the update is refused where a gradient would
@@ -544,7 +544,7 @@ class Tensor:
         new array: one that the tape saved for a backward rule, or that another tensor
         shares, keeps its values.
         """
-        recorded = f"the tape does not record in-place updates: write x = x {symbol[0]} y"
+        recorded = f"the tape does not record in-place updates: write {instead}"
         if self._node is not None:
             raise RuntimeError(f"{symbol}: expected a leaf tensor, got one computed by a "
                                f"recorded op; {recorded}")
@@ -565,6 +565,50 @@ class Tensor:
             result = result.to(dtype=self.dtype)
         self._data = result._data
         return self
+
+    # PyTorch's in-place methods: each is an update as above (a parameter's, in no_grad).
+
+    def add_(self, other, *, alpha=1):
+        """``self += alpha * other``, in place; allowed where ``+=`` is."""
+        return self._update(_ops.add, other if alpha == 1 else other * alpha, "add_",
+                            "x = x + alpha * y")
+
+    def sub_(self, other, *, alpha=1):
+        """``self -= alpha * other``, in place."""
+        return self._update(_ops.sub, other if alpha == 1 else other * alpha, "sub_",
+                            "x = x - alpha * y")
+
+    def mul_(self, other):
+        """``self *= other``, in place."""
+        return self._update(_ops.mul, other, "mul_", "x = x * y")
+
+    def div_(self, other):
+        """``self /= other``, in place."""
+        return self._update(_ops.div, other, "div_", "x = x / y")
+
+    def clamp_(self, min=None, max=None):
+        """The values limited to ``[min, max]``, in place (see :func:`minigrad.clip`)."""
+        return self._update(_clamped, (min, max), "clamp_", "x = x.clamp(min, max)")
+
+    def copy_(self, src):
+        """``src``'s values (broadcast to this shape), in place."""
+        return self._update(_copied, src, "copy_", "x = y.clone()")
+
+    def fill_(self, value):
+        """Every element set to ``value``, in place."""
+        return self._update(_filled, value, "fill_", "x = x.new_full(x.shape, value)")
+
+    def zero_(self):
+        """Every element set to 0, in place."""
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Values drawn from :math:`U(a, b)` by the backend's generator, in place."""
+        return self._update(_uniform, (a, b), "uniform_", "nn.init.uniform_(x, a, b)")
+
+    def normal_(self, mean=0.0, std=1.0):
+        r"""Values drawn from :math:`\mathcal{N}(\mu, \sigma^2)` (``mean``, ``std``), in place."""
+        return self._update(_normal, (mean, std), "normal_", "nn.init.normal_(x, mean, std)")
 
     def __lt__(self, other):
         return _ops.compare("less", self, _operand(other, "<"))
@@ -794,6 +838,31 @@ _REFLECTED = {
     "matmul": "__rmatmul__", "less": "__gt__", "less_equal": "__ge__", "greater": "__lt__",
     "greater_equal": "__le__", "equal": "__eq__", "not_equal": "__ne__",
 }
+
+
+# The new values of the in-place methods that replace a tensor's values outright.
+
+
+def _clamped(x, bounds):
+    return _ops.clip(x, *bounds)
+
+
+def _copied(x, src):
+    return _ops._checks._tensor(src, "copy_").to(x._backend).broadcast_to(x.shape)
+
+
+def _filled(x, value):
+    return _factories.full(x.shape, value, dtype=x.dtype, backend=x._backend)
+
+
+def _uniform(x, bounds):
+    low, high = bounds
+    return _factories.rand(x.shape, dtype=x.dtype, backend=x._backend) * (high - low) + low
+
+
+def _normal(x, moments):
+    mean, std = moments
+    return _factories.randn(x.shape, dtype=x.dtype, backend=x._backend) * std + mean
 
 
 def _refusal(function):

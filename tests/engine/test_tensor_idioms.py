@@ -131,6 +131,33 @@ def test_torch_style_functions_and_clamp():
     assert mg.clamp(x, -1.0, 1.0).tolist() == [[1.0, -1.0], [1.0, 0.5]]
 
 
+def test_in_place_methods_update_a_parameter_under_no_grad():
+    p = mg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    saved = p.data
+    with mg.no_grad():
+        assert p.add_(mg.tensor([1.0, 1.0, 1.0]), alpha=-0.5) is p
+        p.mul_(2.0).sub_(1.0).div_(2.0).clamp_(min=-2.0, max=1.5)
+    assert p.tolist() == [0.0, -2.0, 1.5] and p.requires_grad and saved.tolist() == [1, -2, 3]
+    with mg.no_grad():
+        assert p.zero_().tolist() == [0.0, 0.0, 0.0] and p.fill_(2.5).tolist() == [2.5] * 3
+        p.copy_(mg.tensor([7.0]))
+    assert p.tolist() == [7.0] * 3
+    with pytest.raises(RuntimeError, match=r"^add_: expected no tensor that requires grad while "
+                                           r"grad mode is on; .* write x = x \+ alpha \* y, or "
+                                           r"update parameters inside mg\.no_grad\(\)$"):
+        p.add_(mg.ones(3))
+    with pytest.raises(TypeError, match="copy_"):
+        mg.zeros(2).copy_(1.0)
+
+
+def test_random_fills_in_place_draw_from_their_distribution():
+    x = mg.zeros(20000, dtype=mg.float64)
+    assert x.uniform_(-2.0, 1.0).min().item() >= -2.0 and x.max().item() < 1.0
+    assert abs(x.mean().item() + 0.5) < 0.03
+    x.normal_(3.0, 0.5)
+    assert abs(x.mean().item() - 3.0) < 0.02 and abs(x.numpy().std() - 0.5) < 0.02
+
+
 def test_numpy_reads_a_tensor_that_needs_no_gradient():
     x = mg.tensor([1.0, 2.0])
     assert np.asarray(x).tolist() == [1.0, 2.0]
@@ -213,6 +240,9 @@ torch = pytest.importorskip("torch")
     lambda lib, x: x.narrow(1, -2, 2).tolist(),
     lambda lib, x: x.flatten().tolist(),
     lambda lib, x: x.clamp(min=0.5, max=2.0).tolist(),
+    lambda lib, x: x.clone().add_(x, alpha=-2.0).mul_(3.0).clamp_(max=1.0).tolist(),
+    lambda lib, x: x.clone().sub_(1.5).div_(2.0).zero_().fill_(4.0).tolist(),
+    lambda lib, x: x.new_zeros(2, 3).copy_(x[0]).tolist(),
     lambda lib, x: lib.sum(x, dim=0).tolist(),
     lambda lib, x: lib.max(x, dim=1).indices.tolist(),
     lambda lib, x: str(lib.zeros(1, device=lib.device("cpu")).device),
