@@ -24,6 +24,17 @@ def test_scatter_add_of_rows_matches_add_at(data, rows, trailing, index_shape):
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("index", [[2, -1, 0], [3, -1], [1]], ids=["distinct", "aliased", "one"])
+def test_scatter_add_of_distinct_rows_and_of_a_row_named_twice(index):
+    """Distinct rows take a plain indexed add; -1 and n - 1 are one row, added twice."""
+    values = np.arange(len(index) * 2.0).reshape(len(index), 2) + 1
+    expected = np.zeros((4, 2))
+    np.add.at(expected, np.array(index), values)
+    got = np.zeros((4, 2))
+    backends.get("numpy").scatter_add(got, np.array(index), values)
+    np.testing.assert_array_equal(got, expected)
+
+
 def test_scatter_add_refuses_rows_out_of_bounds():
     with pytest.raises(IndexError, match="out of bounds for 3 rows"):
         backends.get("numpy").scatter_add(np.zeros((3, 2)), np.array([0, 3]), np.ones((2, 2)))
