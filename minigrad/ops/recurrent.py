@@ -10,7 +10,8 @@ saved gate activations in a few more.
 
 On a backend that compiles kernels (CuPy), the forward and the backward are one
 CUDA kernel each (``LSTM_FORWARD``, ``LSTM_BACKWARD``, ``GRU_FORWARD``,
-``GRU_BACKWARD`` below): on a GPU a step's cost is counted in kernel launches.
+``GRU_BACKWARD``, which the CuPy backend's ``cupy_kernels`` holds): on a GPU a
+step's cost is counted in kernel launches.
 
 Their first-order backward writes into arrays in place (``out=``, slices of one
 gate array), which no Tensor operation can record. When the backward pass is
@@ -20,8 +21,7 @@ everywhere else; the tests check that both paths agree.
 """
 
 from minigrad import autograd
-from minigrad.backends import KernelSource
-from minigrad.backends.cupy_kernels import SIGMOID_DEVICE_FUNCTION
+from minigrad.backends.cupy_kernels import GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD
 from minigrad.function import Function
 from minigrad.grad_mode import recording
 from minigrad.gradients import bias_gradient, weight_gradient
@@ -54,71 +54,6 @@ def gru_cell_reference(input_gates, hidden_gates, h):
     r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
     n = (x_n + r * h_n).tanh()
     return h + z * (n - h)
-
-
-# The same updates as CUDA kernels (see KernelSource), for backends that compile them: one
-# launch forward and one backward per step instead of a dozen. A thread owns one (row, col)
-# of the state and reads that column in every gate block of the row. The backward
-# recomputes the gates from the node's inputs, which the tape keeps anyway: on a GPU a
-# few exponentials cost less than allocating and filling arrays to save them in.
-_LSTM_GATES = """
-ptrdiff_t row = i / hidden, col = i % hidden;
-ptrdiff_t k0 = row * 4 * hidden + col, k1 = k0 + hidden, k2 = k1 + hidden, k3 = k2 + hidden;
-T in = minigrad_sigmoid(input_gates[k0] + hidden_gates[k0]);
-T forget = minigrad_sigmoid(input_gates[k1] + hidden_gates[k1]);
-T cand = tanh(input_gates[k2] + hidden_gates[k2]);
-T out = minigrad_sigmoid(input_gates[k3] + hidden_gates[k3]);
-T tanh_c = tanh(forget * c + in * cand);
-"""
-LSTM_FORWARD = KernelSource(
-    "minigrad_lstm_forward",
-    "raw T input_gates, raw T hidden_gates, T c, int32 hidden",
-    "T h_new, T c_new",
-    _LSTM_GATES + "c_new = forget * c + in * cand; h_new = out * tanh_c;",
-    preamble=SIGMOID_DEVICE_FUNCTION,
-)
-LSTM_BACKWARD = KernelSource(
-    "minigrad_lstm_backward",
-    "raw T input_gates, raw T hidden_gates, T c, T gh, T gc, int32 hidden",
-    "raw T grad, T gc_prev",
-    _LSTM_GATES + """
-    T gc_total = gc + gh * out * (T(1) - tanh_c * tanh_c);
-    grad[k0] = gc_total * cand * in * (T(1) - in);
-    grad[k1] = gc_total * c * forget * (T(1) - forget);
-    grad[k2] = gc_total * in * (T(1) - cand * cand);
-    grad[k3] = gh * tanh_c * out * (T(1) - out);
-    gc_prev = gc_total * forget;
-    """,
-    preamble=SIGMOID_DEVICE_FUNCTION,
-)
-_GRU_GATES = """
-ptrdiff_t row = i / hidden, col = i % hidden;
-ptrdiff_t k0 = row * 3 * hidden + col, k1 = k0 + hidden, k2 = k1 + hidden;
-T r = minigrad_sigmoid(input_gates[k0] + hidden_gates[k0]);
-T z = minigrad_sigmoid(input_gates[k1] + hidden_gates[k1]);
-T n = tanh(input_gates[k2] + r * hidden_gates[k2]);
-"""
-GRU_FORWARD = KernelSource(
-    "minigrad_gru_forward",
-    "raw T input_gates, raw T hidden_gates, T h, int32 hidden",
-    "T h_new",
-    _GRU_GATES + "h_new = h + z * (n - h);",
-    preamble=SIGMOID_DEVICE_FUNCTION,
-)
-GRU_BACKWARD = KernelSource(
-    "minigrad_gru_backward",
-    "raw T input_gates, raw T hidden_gates, T h, T gh, int32 hidden",
-    "raw T g_input, raw T g_hidden, T g_h",
-    _GRU_GATES + """
-    T g_n = gh * z * (T(1) - n * n);
-    T g_r = g_n * hidden_gates[k2] * r * (T(1) - r);
-    T g_z = gh * (n - h) * z * (T(1) - z);
-    g_input[k0] = g_r; g_input[k1] = g_z; g_input[k2] = g_n;
-    g_hidden[k0] = g_r; g_hidden[k1] = g_z; g_hidden[k2] = g_n * r;
-    g_h = gh * (T(1) - z);
-    """,
-    preamble=SIGMOID_DEVICE_FUNCTION,
-)
 
 
 def _sigmoid_(backend, a):
