@@ -25,10 +25,9 @@ from minigrad.factories import (
 from minigrad.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from minigrad.gradcheck import gradcheck
 from minigrad.ops import (
-    abs, argmax, argmin, cat, chunk, clamp, clip, clone, concat, exp, expand, flatten,
-    fused_gru_cell, fused_lstm_cell, linear, log, log_softmax, logsumexp, lstm_cell, matmul, max,
-    mean, min, narrow, permute, relu, reshape, sigmoid, softmax, split, sqrt, squeeze, stack, sum,
-    tanh, transpose, unsqueeze, where,
+    abs, argmax, argmin, cat, chunk, clamp, clip, clone, concat, exp, expand, flatten, linear,
+    log, log_softmax, logsumexp, matmul, max, mean, min, narrow, permute, relu, reshape, sigmoid,
+    softmax, split, sqrt, squeeze, stack, sum, tanh, transpose, unsqueeze, where,
 )
 from minigrad.serialization import load, save
 from minigrad.tensor import Tensor
@@ -48,3 +47,16 @@ __all__ = [
     "sigmoid", "softmax", "split", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
     "transpose", "unsqueeze", "viz", "where", "zeros", "zeros_like",
 ]
+
+# The fused cells are nn's fast paths, and nn is built on this package: their functions are
+# handed out from here on first use, so that importing the engine imports no nn.
+_FROM_NN = ("fused_gru_cell", "fused_lstm_cell", "lstm_cell")
+
+
+def __getattr__(name):
+    if name in _FROM_NN:
+        from minigrad.nn import _fused_functions
+
+        value = globals()[name] = getattr(_fused_functions, name)
+        return value
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -3,18 +3,20 @@ r"""The cells' fast paths: the same step as a cell's ``step``, in fewer nodes.
 A cell's :meth:`~minigrad.nn.RNNCellBase.step` is the reference equations, one
 primitive per line: a dozen nodes per LSTM step, each with its own Python calls
 forward and backward and its own temporary arrays. The functions here compute the
-same step through the engine's fused nodes (:func:`minigrad.fused_lstm_cell`,
-:func:`minigrad.lstm_cell`, :func:`minigrad.fused_gru_cell`): after the matrix
-products, the gates and the state update are one node with a hand-derived
-backward, in a few passes over the gate array (one CUDA kernel each way where the
-backend compiles kernels). A cell or layer with ``fused=True`` (the default) runs
-these; ``fused=False`` runs ``step``. The tests check both agree in values,
+same step through the fused nodes of ``nn/_fused_nodes.py``
+(:class:`~minigrad.nn._fused_nodes.FusedLSTMCell`,
+:class:`~minigrad.nn._fused_nodes.LSTMStep`,
+:class:`~minigrad.nn._fused_nodes.FusedGRUCell`): after the matrix products, the
+gates and the state update are one node with a hand-derived backward, in a few
+passes over the gate array (one CUDA kernel each way where the backend compiles
+kernels). A cell or layer with ``fused=True`` (the default) runs these;
+``fused=False`` runs ``step``. A recorded backward (``create_graph=True``)
+differentiates the cell's ``step`` itself. The tests check both agree in values,
 gradients and second derivatives.
 """
 
-import minigrad as mg
-
 from . import functional as F
+from ._fused_nodes import FusedGRUCell, FusedLSTMCell, LSTMStep
 
 
 def lstm_step(cell, x_proj, state):
@@ -46,7 +48,7 @@ def lstm_step(cell, x_proj, state):
     True
     """
     h, c = state
-    h, c = mg.fused_lstm_cell(x_proj, F.linear(h, cell.weight_hh), c)
+    h, c = FusedLSTMCell.apply(x_proj, F.linear(h, cell.weight_hh), c, cell_type=type(cell))
     return (F.linear(h, cell.weight_hr) if cell.proj_size else h), c
 
 
@@ -64,14 +66,16 @@ def lstm_step_from_input(cell, x, state):
     >>> print(mg.viz.tape(h, module=cell).splitlines()[-1])
     %6.0, %6.1 = lstmstep(%0, %1, %1, weight_ih, weight_hh, bias_ih, bias_hh)  (4, 2), (4, 2)
     """
-    return mg.lstm_cell(x, state, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    h, c = state
+    biases = (cell.bias_ih, cell.bias_hh) if cell.bias else ()
+    return LSTMStep.apply(x, h, c, cell.weight_ih, cell.weight_hh, *biases, cell_type=type(cell))
 
 
 def gru_step(cell, x_proj, h):
     """:meth:`GRUCell.step <minigrad.nn.GRUCell.step>` (``reset_after=True``) as one node.
 
     One product :math:`W_{hh} h + b_{hh}` serves all three gate blocks; the gates
-    and the update are then :func:`minigrad.fused_gru_cell`.
+    and the update are then one node, as :func:`minigrad.fused_gru_cell` computes them.
 
     Examples
     --------
@@ -84,4 +88,5 @@ def gru_step(cell, x_proj, h):
     >>> np.allclose(fused.numpy(), composed.numpy())
     True
     """
-    return mg.fused_gru_cell(x_proj, F.linear(h, cell.weight_hh, cell.bias_hh), h)
+    hidden_gates = F.linear(h, cell.weight_hh, cell.bias_hh)
+    return FusedGRUCell.apply(x_proj, hidden_gates, h, cell_type=type(cell))

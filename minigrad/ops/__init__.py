@@ -2,7 +2,7 @@ r"""Every operation of minigrad, as a lowercase function: this module re-exports
 
 Each module holds one family's primitives (the classes, one node on the tape each) and
 the functions that apply them: ``elementwise``, ``reduce``, ``linalg``, ``shape``,
-``join`` and ``convert``; ``fused_cells`` applies the fused recurrent nodes of ``recurrent``.
+``join`` and ``convert``.
 Composites (``mean``, ``logsumexp``, ``softmax``, ``log_softmax``, ``stack``, ``clip``
 with tensor bounds and 1-D ``matmul``) are written with primitives, so their backward
 comes from their parts.
@@ -13,7 +13,6 @@ from .elementwise import (
     abs, add, clamp, clip, compare, div, exp, log, mul, neg, pow, relu, sigmoid, sigmoid_cross_entropy,
     sqrt, sub, tanh,
 )
-from .fused_cells import fused_gru_cell, fused_lstm_cell, lstm_cell
 from .linalg import linear, matmul
 from .join import cat, chunk, concat, split, stack
 from .reduce import argmax, argmin, log_softmax, logsumexp, max, mean, min, softmax, sum
@@ -24,9 +23,9 @@ from .shape import (
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "broadcast_to", "cast", "cat", "chunk", "clamp", "clip", "clone",
-    "compare", "concat", "div", "exp", "expand", "flatten", "fused_gru_cell", "fused_lstm_cell",
-    "getitem", "linear", "log", "log_softmax", "logsumexp", "lstm_cell", "matmul", "max", "mean",
-    "min", "mul", "narrow", "neg", "permute", "pow", "relu", "reshape", "sigmoid",
+    "compare", "concat", "div", "exp", "expand", "flatten", "getitem", "linear", "log",
+    "log_softmax", "logsumexp", "matmul", "max", "mean", "min", "mul", "narrow", "neg",
+    "permute", "pow", "relu", "reshape", "sigmoid",
     "sigmoid_cross_entropy", "softmax", "split", "sqrt", "squeeze", "stack", "sub", "sum", "tanh",
     "to_backend", "transpose", "unsqueeze", "where",
 ]

@@ -1,59 +1,44 @@
-r"""Fused recurrent cells: the elementwise part of an LSTM or GRU step as one node.
+r"""The fused nodes: an LSTM or GRU step after its matrix products, as one node.
 
-After its two matrix products, a cell step is a dozen elementwise operations.
-Composed from primitives (:func:`lstm_cell_reference`, :func:`gru_cell_reference`,
-the textbook form) each of them is a node, with its own Python calls forward and
-backward and its own temporary arrays. The fused primitives compute the same
-function as one node, the way PyTorch's ``_thnn_fused_lstm_cell`` and Chainer's
-``lstm`` do: the forward in a few passes over the gate array, the backward from the
-saved gate activations in a few more.
+Composed from primitives (a cell's :meth:`~minigrad.nn.RNNCellBase.step`) the gates
+and the state update of a step are a dozen nodes, each with its own Python calls
+forward and backward and its own temporary arrays. These nodes compute the same
+function as one, the way PyTorch's ``_thnn_fused_lstm_cell`` and Chainer's ``lstm``
+do: the forward in a few passes over the gate array, the backward, derived by hand,
+from the saved gate activations in a few more. On a backend that compiles kernels
+(CuPy) each direction is one CUDA kernel (the CuPy backend's ``cupy_kernels`` holds
+them): on a GPU a step's cost is counted in kernel launches.
 
-On a backend that compiles kernels (CuPy), the forward and the backward are one
-CUDA kernel each (``LSTM_FORWARD``, ``LSTM_BACKWARD``, ``GRU_FORWARD``,
-``GRU_BACKWARD``, which the CuPy backend's ``cupy_kernels`` holds): on a GPU a
-step's cost is counted in kernel launches.
+They are primitives written as a user would write one (:doc:`/guide/writing-a-primitive`):
+a :class:`~minigrad.function.Function` with a forward on arrays and a backward. Their
+first-order backward writes into arrays in place (``out=``, slices of one gate
+array), which no Tensor operation can record. When the backward pass is itself
+recorded (``create_graph=True``) each node recomputes its outputs with its cell's own
+:meth:`~minigrad.nn.RNNCellBase.step` and differentiates that
+(:func:`~minigrad.autograd.local_vjp`), so higher derivatives come from the same
+equations a learner reads; the tests check that both paths agree.
 
-Their first-order backward writes into arrays in place (``out=``, slices of one
-gate array), which no Tensor operation can record. When the backward pass is
-itself recorded (``create_graph=True``) they differentiate their reference
-composition instead, so higher derivatives come from the same primitives as
-everywhere else; the tests check that both paths agree.
+:mod:`minigrad.nn.fused` applies them for the cells; :func:`minigrad.fused_lstm_cell`,
+:func:`minigrad.lstm_cell` and :func:`minigrad.fused_gru_cell` apply them to any tensors.
 """
 
-from minigrad import autograd
+import minigrad as mg
+from minigrad.autograd import local_vjp
 from minigrad.backends.cupy_kernels import GRU_BACKWARD, GRU_FORWARD, LSTM_BACKWARD, LSTM_FORWARD
 from minigrad.function import Function
 from minigrad.grad_mode import recording
 from minigrad.gradients import bias_gradient, weight_gradient
 
 
-def lstm_cell_reference(input_gates, hidden_gates, c):
-    r"""The LSTM cell update composed from primitives: what :class:`FusedLSTMCell` computes.
+def _cell_holding(cell_type, **attributes):
+    """A ``cell_type`` holding ``attributes``: a node's input tensors as its parameters, and
+    the options its step reads, so that the cell's own step runs on the node's inputs.
 
-    With the gate blocks :math:`(i, f, g, o)` of :math:`a = W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`:
-    :math:`c' = \sigma(f) \odot c + \sigma(i) \odot \tanh(g)`,
-    :math:`h' = \sigma(o) \odot \tanh(c')`.
+    Made without ``__init__``, so that nothing is allocated and no random number drawn.
     """
-    i, f, g, o = ops.chunk(input_gates + hidden_gates, 4, -1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    h = o.sigmoid() * c.tanh()
-    return h, c
-
-
-def gru_cell_reference(input_gates, hidden_gates, h):
-    r"""The GRU update (``reset_after`` form) composed from primitives: what
-    :class:`FusedGRUCell` computes.
-
-    With the blocks :math:`(r, z, n)` of :math:`a = W_{ih} x + b_{ih}` and
-    :math:`b = W_{hh} h + b_{hh}`: :math:`r = \sigma(a_r + b_r)`,
-    :math:`z = \sigma(a_z + b_z)`, :math:`n = \tanh(a_n + r \odot b_n)`,
-    :math:`h' = (1 - z) \odot h + z \odot n`.
-    """
-    x_r, x_z, x_n = ops.chunk(input_gates, 3, -1)
-    h_r, h_z, h_n = ops.chunk(hidden_gates, 3, -1)
-    r, z = (x_r + h_r).sigmoid(), (x_z + h_z).sigmoid()
-    n = (x_n + r * h_n).tanh()
-    return h + z * (n - h)
+    cell = object.__new__(cell_type)
+    vars(cell).update(attributes)
+    return cell
 
 
 def _sigmoid_(backend, a):
@@ -76,7 +61,12 @@ def _lstm_blocks(a, hidden):
 
 
 class FusedLSTMCell(Function):
-    r"""``h', c' = lstm_cell_reference(input_gates, hidden_gates, c)`` as one node.
+    r"""The LSTM's gates and state update as one node: ``h', c'`` from the gate projections.
+
+    Computes :meth:`LSTMCell.step <minigrad.nn.LSTMCell.step>` after its product, with
+    :math:`a = W_{ih} x + b_{ih} + b_{hh} + W_{hh} h` given as two terms (the input and
+    the hidden gate projections); ``cell_type``, the cell class whose step it computes,
+    recomputes it for a recorded backward.
 
     Saves the four gate activations and :math:`\tanh(c')` (a backend that compiles
     kernels saves nothing and recomputes them in its backward kernel). With
@@ -89,9 +79,10 @@ class FusedLSTMCell(Function):
     and :math:`\bar c = \bar c_{\text{tot}} \odot f`.
     """
 
-    __slots__ = ()
+    __slots__ = ("cell_type",)
 
-    def forward(self, xp, input_gates, hidden_gates, c):
+    def forward(self, xp, input_gates, hidden_gates, c, *, cell_type):
+        self.cell_type = cell_type
         if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
             return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, c.shape[-1])
         return self.update(xp, input_gates + hidden_gates, c)
@@ -112,11 +103,27 @@ class FusedLSTMCell(Function):
         return o * tanh_c, c_new
 
     def backward(self, gh, gc):
-        if recording():  # create_graph: a differentiable backward, from the reference
-            return autograd.local_vjp(lstm_cell_reference, self, (gh, gc))
+        if recording():  # create_graph: a differentiable backward, through the cell's step
+            return local_vjp(self.recompute, self, (gh, gc))
         input_gates, hidden_gates, c = self.arrays
         grad, gc_prev = self.gate_gradients(gh, gc, c, (input_gates, hidden_gates))
         return grad, grad, gc_prev
+
+    def recompute(self, input_gates, hidden_gates, c):
+        r"""The node's outputs by the cell's step, on the node's inputs (Tensors).
+
+        The step computes its product :math:`W_{hh} h` itself, and here it is given: so
+        the step runs with zero recurrent weights and both projections as the input's,
+        :math:`a = 0 \cdot h + (W_{ih} x + b_{ih} + b_{hh}) + W_{hh} h`. The batch axes
+        fold into one, as a step takes ``(B, 4H)``.
+        """
+        hidden = c.shape[-1]
+        rows = c.reshape(-1, hidden)
+        cell = _cell_holding(self.cell_type, proj_size=0, weight_hh=mg.zeros(
+            4 * hidden, hidden, dtype=c.dtype, backend=c.backend))
+        x_proj = (input_gates + hidden_gates).reshape(-1, 4 * hidden)
+        h_new, c_new = cell.step(x_proj, (mg.zeros_like(rows), rows))
+        return h_new.reshape(c.shape), c_new.reshape(c.shape)
 
     def gate_gradients(self, gh, gc, c, gates):
         """The pre-activations' gradient and, if needed, the previous cell state's.
@@ -169,23 +176,15 @@ class FusedLSTMCell(Function):
         return grad, (gc_prev if self.needs_input_grad[2] else None)
 
 
-def lstm_step_reference(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
-    r"""One whole LSTM step composed from primitives: what :class:`LSTMStep` computes.
-
-    The gate projections :math:`W_{ih} x + b_{ih} + b_{hh}` and :math:`W_{hh} h`, then
-    :func:`lstm_cell_reference`.
-    """
-    bias = None if bias_ih is None else bias_ih + bias_hh
-    return lstm_cell_reference(ops.linear(x, weight_ih, bias), ops.linear(h, weight_hh), c)
-
-
 class LSTMStep(FusedLSTMCell):
-    r"""``h', c' = lstm_step_reference(x, h, c, W_ih, W_hh, b_ih, b_hh)`` as one node.
+    r"""A whole LSTM step as one node: ``h', c'`` from ``x, h, c`` and the four parameters.
 
-    :class:`FusedLSTMCell` with the two gate projections inside the node. A cell stepped
-    by hand (a Python loop over ``LSTMCell``) then keeps, per step, only what the
-    backward needs, the activations and :math:`\tanh(c')`: the projections, four times
-    the state's width each, are temporaries of the forward, not tape entries. With
+    Computes :meth:`LSTMCell.step <minigrad.nn.LSTMCell.step>` of the cell's
+    :meth:`~minigrad.nn.RNNCellBase.input_projection`: :class:`FusedLSTMCell` with the
+    two gate projections inside the node. A cell stepped by hand (a Python loop over
+    ``LSTMCell``) then keeps, per step, only what the backward needs, the activations
+    and :math:`\tanh(c')`: the projections, four times the state's width each, are
+    temporaries of the forward, not tape entries. With
     :math:`\bar a` the pre-activations' gradient: :math:`\bar x = \bar a W_{ih}`,
     :math:`\bar h = \bar a W_{hh}`, :math:`\bar W_{ih} = \bar a^\top x`,
     :math:`\bar W_{hh} = \bar a^\top h`, and :math:`\bar b_{ih} = \bar b_{hh}` the
@@ -194,7 +193,9 @@ class LSTMStep(FusedLSTMCell):
 
     __slots__ = ()
 
-    def forward(self, xp, x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    def forward(self, xp, x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, *,
+                cell_type):
+        self.cell_type = cell_type
         input_gates = xp.matmul(x, weight_ih.T)
         if bias_ih is not None:
             input_gates += bias_ih
@@ -207,8 +208,8 @@ class LSTMStep(FusedLSTMCell):
         return self.update(xp, input_gates, c)
 
     def backward(self, gh, gc):
-        if recording():  # create_graph: a differentiable backward, from the reference
-            return autograd.local_vjp(lstm_step_reference, self, (gh, gc))
+        if recording():  # create_graph: a differentiable backward, through the cell's step
+            return local_vjp(self.recompute, self, (gh, gc))
         x, h, c, weight_ih, weight_hh = self.arrays[:5]
         grad, gc_prev = self.gate_gradients(gh, gc, c, self.saved)
         need = self.needs_input_grad
@@ -217,9 +218,21 @@ class LSTMStep(FusedLSTMCell):
         grads += [bias_gradient(self, k, grad) for k in range(5, len(need))]
         return tuple(grads)
 
+    def recompute(self, x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+        """The node's outputs by the cell's own input projection and step, on its inputs."""
+        cell = _cell_holding(self.cell_type, bias=bias_ih is not None, proj_size=0,
+                             weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih,
+                             bias_hh=bias_hh)
+        return cell.step(cell.input_projection(x), (h, c))
+
 
 class FusedGRUCell(Function):
-    r"""``h' = gru_cell_reference(input_gates, hidden_gates, h)`` as one node.
+    r"""The GRU's gates and state update (``reset_after`` form) as one node: ``h'``.
+
+    Computes :meth:`GRUCell.step <minigrad.nn.GRUCell.step>` with ``reset_after=True``
+    after its products, given :math:`W_{ih} x + b_{ih}` and :math:`W_{hh} h + b_{hh}`
+    (the input and hidden gate projections); ``cell_type``, the cell class whose step
+    it computes, recomputes it for a recorded backward.
 
     Saves :math:`r, z, n` (recomputed instead where the backend compiles kernels).
     With :math:`\bar n_a = \bar h' \odot z \odot (1 - n^2)`:
@@ -230,9 +243,10 @@ class FusedGRUCell(Function):
     :math:`\bar h = \bar h' \odot (1 - z)`.
     """
 
-    __slots__ = ()
+    __slots__ = ("cell_type",)
 
-    def forward(self, xp, input_gates, hidden_gates, h):
+    def forward(self, xp, input_gates, hidden_gates, h, *, cell_type):
+        self.cell_type = cell_type
         hidden = h.shape[-1]
         if self.backend.compiles_kernels:  # nothing saved: the backward kernel recomputes
             return self.backend.kernel(GRU_FORWARD)(input_gates, hidden_gates, h, hidden)
@@ -249,8 +263,8 @@ class FusedGRUCell(Function):
         return h_new
 
     def backward(self, gh):
-        if recording():  # create_graph: a differentiable backward, from the reference
-            return autograd.local_vjp(gru_cell_reference, self, (gh,))
+        if recording():  # create_graph: a differentiable backward, through the cell's step
+            return local_vjp(self.recompute, self, (gh,))
         xp = self.backend.xp
         input_gates, hidden_gates, h = self.operands()
         hidden = h.shape[-1]
@@ -281,5 +295,17 @@ class FusedGRUCell(Function):
             g_hidden[..., 2 * hidden:] *= r
         return (g_input if need[0] else None), g_hidden, (gh - gh * z if need[2] else None)
 
+    def recompute(self, input_gates, hidden_gates, h):
+        """The node's output by the cell's step, on the node's inputs (Tensors).
 
-from minigrad import ops  # noqa: E402  (circular: the references use the public ops)
+        The step computes its product :math:`W_{hh} h + b_{hh}` itself, and here it is
+        given: so the step runs with zero recurrent weights and the given product as
+        their bias, one row per row of ``h``. The batch axes fold into one, as a step
+        takes ``(B, 3H)``.
+        """
+        hidden = h.shape[-1]
+        cell = _cell_holding(
+            self.cell_type, reset_after=True, bias_hh=hidden_gates.reshape(-1, 3 * hidden),
+            weight_hh=mg.zeros(3 * hidden, hidden, dtype=h.dtype, backend=h.backend))
+        h_new = cell.step(input_gates.reshape(-1, 3 * hidden), h.reshape(-1, hidden))
+        return h_new.reshape(h.shape)

@@ -1,17 +1,24 @@
-r"""The fused recurrent cells as functions: each checks its arguments in the user's terms,
-then applies one node of :mod:`minigrad.ops.recurrent`.
+r"""The fused nodes as functions of any tensors: :func:`minigrad.fused_lstm_cell`,
+:func:`minigrad.lstm_cell` and :func:`minigrad.fused_gru_cell`.
+
+Each checks its arguments in the user's terms, then applies one node of
+``nn/_fused_nodes.py``, naming the cell whose step the node computes. The engine's
+namespace hands these out (``mg.lstm_cell``) without importing :mod:`minigrad.nn`
+itself, which is built on the engine.
 """
 
-from ._checks import _tensor
-from .recurrent import FusedGRUCell, FusedLSTMCell, LSTMStep
+import minigrad as mg
+
+from ._fused_nodes import FusedGRUCell, FusedLSTMCell, LSTMStep
+from .rnn_cell import GRUCell, LSTMCell
 
 
 def fused_lstm_cell(input_gates, hidden_gates, c):
     r"""One LSTM cell update as one node: ``h', c'`` from the two gate projections and ``c``.
 
-    Computes exactly :func:`~minigrad.ops.recurrent.lstm_cell_reference` (the cell's
-    equations composed from primitives), with a hand-written backward; see
-    :class:`~minigrad.ops.recurrent.FusedLSTMCell`.
+    Computes exactly :meth:`LSTMCell.step <minigrad.nn.LSTMCell.step>` after its
+    product (the cell's equations composed from primitives), with a hand-written
+    backward; see :class:`~minigrad.nn._fused_nodes.FusedLSTMCell`.
 
     Parameters
     ----------
@@ -31,17 +38,18 @@ def fused_lstm_cell(input_gates, hidden_gates, c):
         The new hidden and cell states, ``(B, H)``.
     """
     _check_cell("fused_lstm_cell", (input_gates, hidden_gates, c), 4)
-    return FusedLSTMCell.apply(input_gates, hidden_gates, c)
+    return FusedLSTMCell.apply(input_gates, hidden_gates, c, cell_type=LSTMCell)
 
 
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002 (PyTorch's name)
     r"""One whole LSTM step as one node, as PyTorch's ``torch.lstm_cell``: ``(h', c')``.
 
-    Computes exactly :func:`~minigrad.ops.recurrent.lstm_step_reference`: the gate
-    projections :math:`W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`, then the cell update of
+    Computes exactly what :class:`~minigrad.nn.LSTMCell` with these parameters computes
+    with ``fused=False``: the gate projections
+    :math:`W_{ih} x + b_{ih} + W_{hh} h + b_{hh}`, then the cell update of
     :func:`fused_lstm_cell`. The projections stay inside the node, so a cell stepped by
     hand keeps only what its backward needs (see
-    :class:`~minigrad.ops.recurrent.LSTMStep`); :class:`~minigrad.nn.LSTMCell` calls it.
+    :class:`~minigrad.nn._fused_nodes.LSTMStep`, which a fused cell's call applies too).
 
     Parameters
     ----------
@@ -82,14 +90,15 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002 (PyTor
     if len(dtypes) != 1 or c.dtype.kind != "f":
         raise TypeError(f"lstm_cell: expected one floating-point dtype for every tensor, got "
                         f"{', '.join(f'{name} {t.dtype}' for name, t in zip(named, tensors))}")
-    return LSTMStep.apply(*tensors)
+    return LSTMStep.apply(*tensors, cell_type=LSTMCell)
 
 
 def fused_gru_cell(input_gates, hidden_gates, h):
     r"""One GRU update (the ``reset_after`` form) as one node: ``h'``.
 
-    Computes exactly :func:`~minigrad.ops.recurrent.gru_cell_reference`, with a
-    hand-written backward; see :class:`~minigrad.ops.recurrent.FusedGRUCell`.
+    Computes exactly :meth:`GRUCell.step <minigrad.nn.GRUCell.step>` with
+    ``reset_after=True`` after its product, with a hand-written backward; see
+    :class:`~minigrad.nn._fused_nodes.FusedGRUCell`.
 
     Parameters
     ----------
@@ -106,7 +115,7 @@ def fused_gru_cell(input_gates, hidden_gates, h):
         The new state, ``(B, H)``.
     """
     _check_cell("fused_gru_cell", (input_gates, hidden_gates, h), 3)
-    return FusedGRUCell.apply(input_gates, hidden_gates, h)
+    return FusedGRUCell.apply(input_gates, hidden_gates, h, cell_type=GRUCell)
 
 
 def _check_cell(op, tensors, blocks):
@@ -128,3 +137,9 @@ def _check_cell(op, tensors, blocks):
             f"{op}: expected one dtype for the gates and the state, got "
             f"{input_gates.dtype}, {hidden_gates.dtype} and {state.dtype}"
         )
+
+
+def _tensor(x, op):
+    if not isinstance(x, mg.Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x
