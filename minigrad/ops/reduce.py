@@ -255,23 +255,13 @@ def log_softmax(x, axis=-1, *, dim=None):
 def softmax(x, axis=-1, *, dim=None):
     r""":math:`e^{x_i} / \sum_j e^{x_j}` over ``axis``, shifted by the maximum for stability.
 
-    Composite: backward comes from its parts.
-
-    Parameters
-    ----------
-    x : Tensor
-    axis : int
-        The axis that the probabilities sum over (the classes).
+    Composite: backward comes from its parts. It takes ``x`` and ``axis`` (or PyTorch's
+    ``dim``) as :func:`log_softmax` does, and refuses what that refuses.
 
     Returns
     -------
     Tensor
         Probabilities, of ``x``'s shape.
-
-    Raises
-    ------
-    TypeError
-        If ``x`` is not a floating-point Tensor (PyTorch refuses integers too).
     """
     axis = _either("softmax", axis, dim, -1, ("axis", "dim"))
     _floating(x, "softmax")
