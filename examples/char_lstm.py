@@ -2,12 +2,16 @@
 
 The model reads text one character at a time, Embedding -> LSTM (or GRU, or a plain
 tanh RNN: --cell) -> Linear, and learns to predict the next character. Training is
-truncated backpropagation through time: the text is cut into --batch parallel
-streams; each step feeds the next --seq-len characters of every stream, and
-backward runs through those steps only. The hidden state carries over to the next
-step, detached from the graph, so the model keeps its context while the graph, and
-the memory it takes, stays --seq-len steps long. Adam updates the weights after
-clip_grad_norm_ caps the gradient's norm.
+truncated backpropagation through time, run by nn.utils.truncated_bptt: the text is
+cut into --batch parallel streams; each step trains on the next --seq-len
+characters of every stream, and backward runs through those steps only. The hidden
+state carries over to the next step, detached from the graph, so the model keeps
+its context while the graph, and the memory it takes, stays --seq-len steps long.
+With --bptt N > --seq-len, each step's gradient reaches N characters back instead
+(Williams and Peng's TBPTT(seq_len, N)): the last N - seq_len characters of the
+previous steps are run again, from the state kept where they start, for the
+context they give the gradient. Adam updates the weights after clip_grad_norm_
+caps the gradient's norm.
 
 By default it trains on the docstrings of part of Python's standard library, read
 from the source files of the Python that runs it: English prose that ships with
@@ -17,6 +21,7 @@ Run from the repository root (the default takes about two minutes on two CPU cor
 
     python examples/char_lstm.py
     python examples/char_lstm.py --cell gru --hidden 256 --steps 5000
+    python examples/char_lstm.py --seq-len 32 --bptt 96
     python examples/char_lstm.py --text my_book.txt --prime "Once upon a time"
     python examples/char_lstm.py --resume runs/char_lstm/checkpoint.npz --steps 3000
     python examples/char_lstm.py --backend cupy
@@ -72,7 +77,8 @@ MAX_CORPUS_CHARS = 1_000_000
 MAX_VALIDATION_CHARS = 50_000
 # Settings that shape the model or the sequence of updates: a resumed run takes them
 # from the checkpoint, which is what makes it continue exactly where it stopped.
-RUN_SETTINGS = ("cell", "embed", "hidden", "layers", "batch", "seq_len", "lr", "clip", "seed")
+RUN_SETTINGS = ("cell", "embed", "hidden", "layers", "batch", "seq_len", "bptt", "lr", "clip",
+                "seed")
 
 
 # ---- the text ---------------------------------------------------------------------------
@@ -228,39 +234,48 @@ class Trainer:
                     if dist.get_world_size() > 1 else self.model)
         self.optimizer = mg.optim.Adam(self.model.parameters(), lr=args.lr)
         self.args, self.text_crc, self.source = args, zlib.crc32(text.encode()), source
+        # The state where the next step's backward will start (nn.utils.TBPTTUpdate's
+        # resume_state): what a checkpoint saves. The steps of the pass under way come
+        # from `updates`, made when a pass starts or a run resumes.
         self.step, self.state = 0, self.model.initial_state(len(self.streams))
+        self.updates = None
+        self.chunks = (len(self.train) - 1) // args.seq_len  # the steps of one pass
         self.history = {"step": [], "train": [], "val_step": [], "val": []}
         # How many steps the last training loss of the history averages (None: not this run's).
         self.logged_steps = None
 
-    def batch(self, step):
-        """Inputs and targets ``(seq_len, batch)`` of ``step``, and whether a pass begins."""
-        n = self.args.seq_len
-        start = step % ((len(self.train) - 1) // n) * n
-        return self.train[start:start + n], self.train[start + 1:start + n + 1], start == 0
-
     def train_step(self):
         """One update on the next chunk of every stream; returns the loss, still on the device."""
-        x, y, new_pass = self.batch(self.step)
-        state = self.model.initial_state(len(self.streams)) if new_pass else self.state
-        logits, state = self.net(x, state)
-        loss = nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-        self.optimizer.zero_grad()
-        loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), self.args.clip)
-        self.optimizer.step()
-        # The truncation of truncated BPTT: the next chunk starts from this state, but
-        # its backward stops here, so every graph is seq_len steps long.
-        self.state = tuple(s.detach() for s in state)
+        if self.updates is None:
+            self.updates = self.pass_updates()
+        update = next(self.updates)
+        # The truncation of truncated BPTT: the next step's backward stops at this state,
+        # so every graph is --bptt steps long.
+        self.state = update.resume_state
         self.step += 1
-        return loss.detach()
+        if self.step % self.chunks == 0:  # the pass is over: the next starts from zeros
+            self.updates = None
+        return update.loss
+
+    def pass_updates(self):
+        """The steps left of the current pass over the streams, as nn.utils.truncated_bptt
+        runs them: TBPTT(--seq-len, --bptt) from the start of each stream, from zeros, up
+        to its last whole chunk; a resumed run joins its pass at its step, from the saved
+        state."""
+        n, chunk = self.args.seq_len, self.step % self.chunks
+        length = self.chunks * n
+        state = self.state if chunk else self.model.initial_state(len(self.streams))
+        return nn.utils.truncated_bptt(
+            self.net, self.train[:length], self.train[1:length + 1], next_character_loss,
+            self.optimizer, k1=n, k2=self.args.bptt, state=state, start=chunk * n,
+            before_step=lambda: nn.utils.clip_grad_norm_(self.model.parameters(),
+                                                         self.args.clip))
 
     def evaluate(self):
         """Mean cross-entropy (nats per character) on the held-out streams, from a zero state."""
         with mg.no_grad():
             logits, _ = self.model(self.val[:-1], self.model.initial_state(len(self.streams)))
-            targets = self.val[1:].reshape(-1)
-            loss = nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets)
+            loss = next_character_loss(logits, self.val[1:])
         return mean_over_ranks(loss).item()
 
     def sample(self, prime, length, temperature):
@@ -310,6 +325,11 @@ class Trainer:
         self.state = tuple(mg.tensor(saved[str(i)][:, self.streams], backend=self.args.backend)
                            for i in range(len(saved)))
         self.history = {key: list(value) for key, value in checkpoint["history"].items()}
+
+
+def next_character_loss(logits, targets):
+    """Cross-entropy of logits ``(T, B, vocab)`` for the ids ``targets`` ``(T, B)``."""
+    return nn.F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
 
 
 def mean_over_ranks(value):
@@ -434,7 +454,11 @@ def build_parser():
     run.add_argument("--batch", type=common.positive_int, metavar="N", default=32,
                      help="parallel streams per update (default: 32)")
     run.add_argument("--seq-len", type=common.positive_int, metavar="N", default=64,
-                     help="characters per stream per update: the BPTT length (default: 64)")
+                     help="characters per stream per update: TBPTT's k1 (default: 64)")
+    run.add_argument("--bptt", type=common.positive_int, metavar="N",
+                     help="characters each update's gradient goes back through, at least "
+                     "--seq-len: TBPTT's k2; the N - seq_len before the update's own are run "
+                     "again for it (default: --seq-len)")
     run.add_argument("--checkpoint", type=common.segments, metavar="sqrt|N",
                      help="recompute the recurrent layer in segments of N steps (sqrt: the "
                      "square root of --seq-len) in backward, keeping only their boundaries: "
@@ -466,8 +490,10 @@ def load_checkpoint(parser, args):
     """Read ``--resume``'s checkpoint and take the run's settings from it."""
     try:
         checkpoint = mg.load(args.resume)
-        saved = {key: type(getattr(args, key))(checkpoint["settings"][key])
-                 for key in RUN_SETTINGS}
+        settings = checkpoint["settings"]
+        # A run saved before --bptt existed went back --seq-len characters.
+        settings.setdefault("bptt", settings["seq_len"])
+        saved = {key: settings[key] for key in RUN_SETTINGS}
         step = int(checkpoint["step"])
     except (OSError, ValueError) as err:
         common.fail(parser, f"--resume {args.resume}: {err}")
@@ -563,6 +589,11 @@ def run(argv):
     parser = build_parser()
     args = common.parse(parser, argv)
     checkpoint = load_checkpoint(parser, args) if args.resume else None
+    args.bptt = args.seq_len if args.bptt is None else args.bptt
+    if args.bptt < args.seq_len:
+        common.fail(parser, f"--bptt {args.bptt} is shorter than --seq-len {args.seq_len}: "
+                            "each update goes back through at least its own characters; "
+                            f"pass --bptt {args.seq_len} or more, or leave it out")
     ranks = dist.get_world_size()
     if args.batch % ranks:
         common.fail(parser, f"--batch {args.batch} streams do not split over {ranks} ranks; "

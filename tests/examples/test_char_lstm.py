@@ -78,6 +78,24 @@ def test_resume_continues_exactly_like_an_uninterrupted_run(char_lstm, tmp_path,
     assert_same_run(whole, resumed)
 
 
+def test_a_longer_bptt_resumes_exactly_and_changes_the_run(char_lstm, tmp_path):
+    """--bptt 20 with --seq-len 8: each update reruns the 12 characters before its own,
+    from the state kept where they start, which the checkpoint saves."""
+    base = TINY + ["--text", str(write_text(tmp_path, 160)), "--bptt", "20"]
+    whole = final_checkpoint(char_lstm, base + ["--steps", "10", "--out", str(tmp_path / "a")])
+    final_checkpoint(char_lstm, base + ["--steps", "6", "--out", str(tmp_path / "b")])
+    resumed = final_checkpoint(char_lstm, base[:-2] + [
+        "--steps", "10", "--out", str(tmp_path / "b"),
+        "--resume", str(tmp_path / "b" / "checkpoint.npz")])
+    assert resumed["settings"]["bptt"] == 20
+    assert_same_run(whole, resumed)
+    plain = final_checkpoint(char_lstm, base[:-2] + ["--steps", "10", "--out",
+                                                     str(tmp_path / "c")])
+    assert plain["settings"]["bptt"] == 8
+    assert not np.array_equal(plain["model"]["rnn.weight_hh_l0"],
+                              whole["model"]["rnn.weight_hh_l0"])
+
+
 def test_ctrl_c_saves_a_checkpoint_that_resumes_exactly(char_lstm, tmp_path, monkeypatch, capsys):
     base = TINY + ["--text", str(write_text(tmp_path, 160))]
     whole = final_checkpoint(char_lstm, base + ["--steps", "6", "--out", str(tmp_path / "a")])
@@ -185,6 +203,7 @@ def test_bad_text_files_get_a_one_line_error(char_lstm, tmp_path, capsys, conten
     (["--seed", "-1"], "--seed: expected an integer in [0, 2**63), got -1"),
     (["--seed", str(2**63)], "expected an integer in [0, 2**63)"),  # a checkpoint stores int64
     (["--out", "text.txt"], "--out text.txt: cannot create the folder"),
+    (["--seq-len", "16", "--bptt", "8"], "--bptt 8 is shorter than --seq-len 16"),
 ])
 def test_bad_options_get_a_one_line_error(char_lstm, tmp_path, monkeypatch, capsys, extra,
                                           message):
