@@ -14,7 +14,8 @@ from . import functional, init, parallel, utils
 from .activation import Dropout, ReLU, Sigmoid, Tanh
 from .linear import Embedding, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .module import IncompatibleKeys, Module, ModuleList, Parameter, Sequential
+from .container import ModuleList, Sequential
+from .module import IncompatibleKeys, Module, Parameter
 from .normalization import LayerNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
 from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase

@@ -28,16 +28,22 @@ class _Loss(Module):
         F._reduction(type(self).__name__, reduction)
         self.reduction = reduction
         for name, value in options.items():
-            setattr(self, name, value)
+            if name == "weight":
+                # A buffer, as in PyTorch: to() moves the class weights with the model, and
+                # state_dict() holds them.
+                self.register_buffer(name, value)
+            else:
+                setattr(self, name, value)
 
     def forward(self, input, target):
         options = {name: getattr(self, name) for name in self._options}
         return type(self)._function(input, target, reduction=self.reduction, **options)
 
     def extra_repr(self):
+        # Buffers (the class weights) show in state_dict(), not here, as in PyTorch.
         shown = [f"reduction={self.reduction!r}"] + [
             f"{name}={getattr(self, name)!r}" for name in self._options
-            if getattr(self, name) not in (None, 0.0)]
+            if name not in self._buffers and getattr(self, name) not in (None, 0.0)]
         return ", ".join(shown)
 
 

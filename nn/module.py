@@ -4,6 +4,9 @@ A :class:`Module`'s attributes are its registry. Assigning a :class:`Parameter` 
 another :class:`Module` to an attribute is all it takes to register it; every
 method below (``parameters``, ``state_dict``, ``to`` ...) simply walks the
 attributes, own parameters first, then each submodule under its attribute name.
+A *buffer* (:meth:`Module.register_buffer`) is a tensor attribute that is state but
+not learned, such as a mask or running statistics: the module also remembers its name,
+so that it is saved and moved with the parameters.
 """
 
 import collections
@@ -12,41 +15,21 @@ import collections.abc
 import minigrad as mg
 
 from . import _checks as check
+from . import _loading
+from .parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 IncompatibleKeys.__doc__ = "The keys that :meth:`Module.load_state_dict` did not match."
 
 
-class Parameter(mg.Tensor):
-    r"""A tensor that a :class:`Module` owns and learns: a leaf with ``requires_grad=True``.
-
-    Parameters
-    ----------
-    data : Tensor or array_like
-        The initial value. A Tensor's array is shared, not copied (as ``torch.nn.Parameter``
-        does); anything else goes through :func:`minigrad.tensor`.
-    requires_grad : bool
-        Whether optimisers should update it.
-
-    Examples
-    --------
-    >>> from minigrad import nn
-    >>> w = nn.Parameter(mg.zeros(2, 3))
-    >>> w.requires_grad, w.is_leaf
-    (True, True)
-    """
-
-    __slots__ = ()
-
-    def __init__(self, data, requires_grad=True):
-        if not isinstance(data, mg.Tensor):
-            data = mg.tensor(data)
-        super().__init__(data.data, mg.backends.get(data.backend))
-        if check.boolean("Parameter", "requires_grad", requires_grad):
-            self.requires_grad_()
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
+def _backend_and_dtype(target, backend, dtype):
+    """Split :meth:`Module.to`'s positional ``target`` into a backend or a dtype, as Tensor.to."""
+    if target is not None:
+        try:
+            dtype = mg.dtypes.as_dtype(target)
+        except TypeError:   # not a dtype, so a backend's name ("cuda", "numpy"...)
+            backend = target
+    return backend, None if dtype is None else mg.dtypes.as_dtype(dtype)
 
 
 class Module:
@@ -80,6 +63,9 @@ class Module:
 
     def __init__(self):
         self.training = True
+        # The buffers' names, each mapped to whether it is persistent (in state_dict());
+        # their tensors are ordinary attributes.
+        self._buffers = {}
 
     def __call__(self, *args, **kwargs):
         return self.forward(*args, **kwargs)
@@ -94,7 +80,17 @@ class Module:
                 f"{name!r}, got {type(value).__name__}; wrap it in nn.Parameter(...), or "
                 f"assign {name}.data to change the values"
             )
+        buffers = self.__dict__.get("_buffers", {})
+        if name in buffers:
+            if isinstance(value, (Parameter, Module)):
+                del buffers[name]   # as in PyTorch, a parameter or a submodule takes its place
+            else:
+                self._check_buffer(name, value, "assign")
         super().__setattr__(name, value)
+
+    def __delattr__(self, name):
+        self.__dict__.get("_buffers", {}).pop(name, None)
+        super().__delattr__(name)
 
     def forward(self, *args, **kwargs):
         """The computation of this module; subclasses define it."""
@@ -159,16 +155,40 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
+    def _walk(self, own, prefix=""):
+        """Yield ``(dotted name, tensor)`` for ``own(module)`` of this module, then each child's.
+
+        This is PyTorch's order (own members first, then each child's, in the order they
+        were assigned); a tensor shared between two places appears under both names (state
+        dicts keep both keys).
+        """
+        for name, value in own(self):
+            yield prefix + name, value
+        for name, child in self.named_children():
+            yield from child._walk(own, f"{prefix}{name}.")
+
+    def _own_parameters(self):
+        return [(name, value) for name, value in vars(self).items()
+                if isinstance(value, Parameter)]
+
+    def _own_buffers(self, persistent_only=False):
+        return [(name, getattr(self, name)) for name, persistent in self._buffers.items()
+                if getattr(self, name) is not None and (persistent or not persistent_only)]
+
+    def _own_state(self):
+        return self._own_parameters() + self._own_buffers(persistent_only=True)
+
     def _all_named_parameters(self, prefix=""):
-        # Own parameters first, then each child's, as PyTorch orders them; a parameter shared
-        # between two places appears under both names (state dicts keep both keys).
-        members = vars(self).items()
-        for name, value in members:
-            if isinstance(value, Parameter):
-                yield prefix + name, value
-        for name, value in members:
-            if isinstance(value, Module):
-                yield from value._all_named_parameters(f"{prefix}{name}.")
+        return self._walk(Module._own_parameters, prefix)
+
+    @staticmethod
+    def _once(named):
+        """The ``(name, tensor)`` pairs of ``named`` whose tensor was not met before."""
+        seen = set()
+        for name, value in named:
+            if id(value) not in seen:
+                seen.add(id(value))
+                yield name, value
 
     def named_parameters(self):
         """Yield ``(dotted name, parameter)`` for every parameter, each object once.
@@ -180,11 +200,7 @@ class Module:
         ------
         tuple of str and Parameter
         """
-        seen = set()
-        for name, parameter in self._all_named_parameters():
-            if id(parameter) not in seen:
-                seen.add(id(parameter))
-                yield name, parameter
+        yield from self._once(self._all_named_parameters())
 
     def parameters(self):
         """Yield every parameter once: what an optimiser takes.
@@ -195,6 +211,105 @@ class Module:
         """
         for _, parameter in self.named_parameters():
             yield parameter
+
+    # ---- buffers: state that is not learned ---------------------------------------------
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register ``tensor`` as the buffer ``name``: state that is saved and moved, not learned.
+
+        A buffer is an attribute (``self.name``), listed by :meth:`buffers`, never by
+        :meth:`parameters`, so no optimiser updates it. :meth:`to` moves it with the
+        parameters (a cast to another floating dtype casts floating buffers only, as in
+        PyTorch) and, if ``persistent``, :meth:`state_dict` holds it and
+        :meth:`load_state_dict` fills it. Assigning ``self.name = t`` later replaces its
+        tensor and keeps it a buffer.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name; no dots, not already used by another attribute.
+        tensor : Tensor or None
+            Its value, which must not require grad. ``None`` leaves it out of
+            :meth:`buffers` and :meth:`state_dict` until a tensor is assigned.
+        persistent : bool
+            Whether it belongs to :meth:`state_dict`.
+
+        Raises
+        ------
+        AttributeError
+            If called before ``Module.__init__``.
+        TypeError
+            If ``name`` is not a str, or ``tensor`` is neither a Tensor nor ``None``
+            (a :class:`Parameter` is learned: assign it instead).
+        KeyError
+            If ``name`` is empty, holds a dot, or is another attribute's name.
+        ValueError
+            If ``tensor`` requires grad (register ``tensor.detach()``).
+
+        Examples
+        --------
+        >>> from minigrad import nn
+        >>> class Positions(nn.Module):
+        ...     def __init__(self, steps, size):
+        ...         super().__init__()
+        ...         self.embed = nn.Embedding(steps, size)
+        ...         self.register_buffer("steps", mg.arange(steps))
+        ...     def forward(self, x):                          # x: (T, B, size)
+        ...         return x + self.embed(self.steps[:len(x)]).reshape(len(x), 1, -1)
+        >>> model = Positions(10, 3)
+        >>> list(model.state_dict()), [name for name, _ in model.named_parameters()]
+        (['steps', 'embed.weight'], ['embed.weight'])
+        >>> model(mg.zeros(4, 2, 3)).shape, model.double().steps.dtype   # integers stay integers
+        ((4, 2, 3), dtype('int64'))
+        """
+        owner = f"{type(self).__name__}.register_buffer"
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{owner}: cannot register a buffer before Module.__init__() "
+                                 "is called; call super().__init__() first")
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: expected the buffer name to be a str, got "
+                            f"{type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{owner}: expected a buffer name without dots, got {name!r}")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"{owner}: attribute {name!r} already exists; choose another "
+                           "buffer name")
+        self._check_buffer(name, tensor, "register")
+        self._buffers[name] = check.boolean(owner, "persistent", persistent)
+        super().__setattr__(name, tensor)
+
+    def _check_buffer(self, name, tensor, verb):
+        owner = f"{type(self).__name__}"
+        if isinstance(tensor, Parameter) or not (tensor is None or isinstance(tensor, mg.Tensor)):
+            raise TypeError(
+                f"{owner}: cannot {verb} a {type(tensor).__name__} as the buffer {name!r}: "
+                "expected a Tensor or None (a Parameter is learned: assign it to an attribute "
+                "that is not a buffer)")
+        if tensor is not None and tensor.requires_grad:
+            raise ValueError(
+                f"{owner}: cannot {verb} a tensor that requires grad as the buffer {name!r}: a "
+                f"buffer is not learned; pass tensor.detach(), or make it an nn.Parameter")
+
+    def named_buffers(self):
+        """Yield ``(dotted name, tensor)`` for every buffer that holds a tensor, each once.
+
+        In the order of :meth:`named_parameters`: own buffers first, then each submodule's.
+
+        Yields
+        ------
+        tuple of str and Tensor
+        """
+        yield from self._once(self._walk(Module._own_buffers))
+
+    def buffers(self):
+        """Yield every buffer that holds a tensor, once each.
+
+        Yields
+        ------
+        Tensor
+        """
+        for _, buffer in self.named_buffers():
+            yield buffer
 
     # ---- modes and gradients ------------------------------------------------------------
 
@@ -234,11 +349,13 @@ class Module:
             parameter.grad = None
 
     def to(self, target=None, *, backend=None, dtype=None):
-        """Move every parameter to another backend and/or floating dtype, in place; return self.
+        """Move every parameter and buffer to another backend and/or floating dtype, in place.
 
         ``m.to("cupy")``, ``m.to(mg.float64)`` and ``m.to(backend=..., dtype=...)`` all work.
         Each parameter keeps its identity (only its array is replaced), so optimisers that
-        already hold the parameters stay valid. Gradients move along.
+        already hold the parameters stay valid. Gradients move along. Buffers move too, and
+        keep their identity; a dtype applies to the floating ones only (an integer buffer
+        of indices stays integer), as in PyTorch.
 
         Parameters
         ----------
@@ -259,31 +376,32 @@ class Module:
         ValueError, BackendUnavailableError
             If the backend is unknown or cannot run here.
         """
-        moved = [(p, p.detach().to(target, backend=backend, dtype=dtype))
-                 for p in self.parameters()]
-        for _, new in moved:
-            if new.dtype.kind != "f":
-                raise TypeError(f"Module.to: parameters must stay floating point, got {new.dtype}")
-        for parameter, new in moved:
-            parameter.data = new   # a Tensor, so that its backend comes along with its array
-            if parameter.grad is not None:
-                parameter.grad = parameter.grad.detach().to(backend=new.backend, dtype=new.dtype)
+        backend, dtype = _backend_and_dtype(target, backend, dtype)
+        if dtype is not None and not mg.dtypes.is_floating(dtype):
+            raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")
+        moves = [(p, p.detach().to(backend=backend, dtype=dtype)) for p in self.parameters()]
+        moves += [(b, b.to(backend=backend, dtype=dtype if b.dtype.kind == "f" else None))
+                  for b in self.buffers()]
+        for tensor, new in moves:
+            tensor.data = new   # a Tensor, so that its backend comes along with its array
+            if tensor.grad is not None:
+                tensor.grad = tensor.grad.detach().to(backend=new.backend, dtype=new.dtype)
         return self
 
     def float(self):
-        """Cast every parameter to ``float32``; return ``self`` (``m.to(mg.float32)``)."""
+        """Cast every parameter and floating buffer to ``float32``; return ``self``."""
         return self.to(dtype=mg.float32)
 
     def double(self):
-        """Cast every parameter to ``float64``; return ``self`` (``m.to(mg.float64)``)."""
+        """Cast every parameter and floating buffer to ``float64``; return ``self``."""
         return self.to(dtype=mg.float64)
 
     def cpu(self):
-        """Move every parameter to the NumPy backend; return ``self``."""
+        """Move every parameter and buffer to the NumPy backend; return ``self``."""
         return self.to(backend="numpy")
 
     def cuda(self):
-        """Move every parameter to the CuPy backend (a GPU); return ``self``.
+        """Move every parameter and buffer to the CuPy backend (a GPU); return ``self``.
 
         Raises
         ------
@@ -310,22 +428,24 @@ class Module:
     # ---- state dicts ----------------------------------------------------------------------
 
     def state_dict(self):
-        """Return a dict from each dotted parameter name to its raw array (shared, not copied).
+        """Return a dict from each dotted parameter and buffer name to its raw array (shared).
 
-        Save it with :func:`minigrad.save`. Names and shapes are PyTorch's (a PyTorch
-        GRU needs :func:`~minigrad.nn.utils.torch_gru_to_minigrad`).
+        Each module's parameters come first, then its persistent buffers, then its
+        submodules', as in PyTorch. Save it with :func:`minigrad.save`. Names and shapes
+        are PyTorch's (a PyTorch GRU needs :func:`~minigrad.nn.utils.torch_gru_to_minigrad`).
 
         Returns
         -------
         dict of str to array
         """
-        return {name: parameter.data for name, parameter in self._all_named_parameters()}
+        return {name: tensor.data for name, tensor in self._walk(Module._own_state)}
 
     def load_state_dict(self, state_dict, strict=True):
-        """Copy each array of ``state_dict`` into the parameter of that name.
+        """Copy each array of ``state_dict`` into the parameter or persistent buffer of that name.
 
-        Each value is converted to its parameter's dtype and backend, as PyTorch does;
-        parameters keep their identity. Nothing is changed unless every key can be loaded.
+        Each value is converted to its parameter's (buffer's) dtype and backend, as PyTorch
+        does; parameters and buffers keep their identity. Nothing is changed unless every
+        key can be loaded.
 
         Parameters
         ----------
@@ -352,23 +472,11 @@ class Module:
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError(f"load_state_dict: expected a dict (a mapping of parameter names "
                             f"to arrays), got {type(state_dict).__name__}")
-        own = dict(self._all_named_parameters())
-        self._refuse_unconverted_torch_weights(state_dict)
+        own = dict(self._walk(Module._own_state))
+        _loading.refuse_unconverted_torch_weights(self, state_dict)
         missing = [name for name in own if name not in state_dict]
         unexpected = [name for name in state_dict if name not in own]
-        values, mis_shaped, unconvertible = {}, [], []
-        for name, parameter in own.items():
-            if name not in state_dict:
-                continue
-            try:
-                value = mg.tensor(state_dict[name], dtype=parameter.dtype,
-                                  backend=parameter.backend)
-            except (TypeError, ValueError) as err:   # objects, strings, ragged lists
-                unconvertible.append(f"{name} ({err})")
-                continue
-            if value.shape != parameter.shape:
-                mis_shaped.append(f"{name} (expected {parameter.shape}, got {value.shape})")
-            values[name] = value
+        values, mis_shaped, unconvertible = _loading.converted(own, state_dict)
         problems = [f"{what}: {', '.join(names)}" for what, names in (
             ("missing keys", missing if strict else []),
             ("unexpected keys", unexpected if strict else []),
@@ -380,29 +488,8 @@ class Module:
                 f"load_state_dict: cannot load into {type(self).__name__}; " + "; ".join(problems)
             )
         for name, value in values.items():
-            own[name].data = value   # a Tensor, so that the parameter's backend is kept
+            own[name].data = value   # a Tensor, so that the tensor's backend is kept
         return IncompatibleKeys(missing, unexpected)
-
-    def _refuse_unconverted_torch_weights(self, state_dict):
-        """Raise if PyTorch tensors are loaded into a module whose PyTorch form differs.
-
-        A module with ``torch_conversion`` set (the GRUs) computes another function from
-        PyTorch's weights as they are; loading them silently would be wrong.
-        """
-        for prefix, module in self.named_modules():
-            conversion = getattr(module, "torch_conversion", None)
-            if conversion is None:
-                continue
-            names = [f"{prefix}.{name}" if prefix else name
-                     for name, _ in module._all_named_parameters()]
-            torch_values = [name for name in names if name in state_dict and
-                            type(state_dict[name]).__module__.partition(".")[0] == "torch"]
-            if torch_values:
-                raise ValueError(
-                    f"load_state_dict: {', '.join(torch_values)} are PyTorch tensors for a "
-                    f"{type(module).__name__}, whose form differs from PyTorch's: loaded as "
-                    f"they are they would compute another cell. {conversion} (or, to load "
-                    "the numbers as they are, pass NumPy arrays: v.numpy())")
 
     # ---- printing -----------------------------------------------------------------------------
 
@@ -417,85 +504,3 @@ class Module:
         if not lines:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-
-class ModuleList(Module):
-    r"""A list of modules, registered under the names ``"0"``, ``"1"``, ...
-
-    Parameters
-    ----------
-    modules : iterable of Module, optional
-        The initial items.
-
-    Examples
-    --------
-    >>> from minigrad import nn
-    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
-    >>> len(layers), [name for name, _ in layers.named_parameters()][:2]
-    (3, ['0.weight', '0.bias'])
-    """
-
-    def __init__(self, modules=()):
-        super().__init__()
-        self.extend(modules)
-
-    def append(self, module):
-        """Add ``module`` at the end; return this list."""
-        if not isinstance(module, Module):
-            raise TypeError(
-                f"{type(self).__name__}: expected a Module, got {type(module).__name__}"
-            )
-        setattr(self, str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        """Add each of ``modules`` at the end; return this list."""
-        for module in modules:
-            self.append(module)
-        return self
-
-    def __len__(self):
-        return sum(1 for _ in self.named_children())
-
-    def __iter__(self):
-        return self.children()
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return ModuleList(list(self)[index])
-        try:
-            position = range(len(self))[index]
-        except IndexError:
-            raise IndexError(
-                f"{type(self).__name__}: index {index} is out of range for {len(self)} modules"
-            ) from None
-        return getattr(self, str(position))
-
-    def extra_repr(self):
-        return "" if len(self) else "[]"
-
-
-class Sequential(ModuleList):
-    r"""Modules applied one after another: :math:`y = f_n(\dots f_2(f_1(x)))`.
-
-    A :class:`ModuleList` that is also callable.
-
-    Examples
-    --------
-    >>> from minigrad import nn
-    >>> model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 1))
-    >>> model(mg.randn(5, 3)).shape
-    (5, 1)
-    """
-
-    def __init__(self, *modules):
-        super().__init__(modules)
-
-    def __getitem__(self, index):
-        item = super().__getitem__(index)
-        return Sequential(*item) if isinstance(index, slice) else item
-
-    def forward(self, x):
-        for module in self:
-            x = module(x)
-        return x

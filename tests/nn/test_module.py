@@ -311,8 +311,8 @@ def test_activation_modules(backend, module, function):
 
 
 @pytest.mark.parametrize("module", [
-    nn, nn.module, nn.linear, nn.activation, nn.rnn_cell, nn.rnn, nn.functional, nn.init,
-    nn.utils,
+    nn, nn.module, nn.parameter, nn.container, nn.linear, nn.normalization, nn.activation,
+    nn.rnn_cell, nn.rnn, nn.functional, nn.init, nn.utils,
 ], ids=lambda m: m.__name__)
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, extraglobs={"mg": mg}, optionflags=doctest.ELLIPSIS)
