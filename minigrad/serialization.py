@@ -1,8 +1,9 @@
 r"""Saving and loading state dicts as ``.npz`` files, never with pickle.
 
-:func:`~minigrad.save` writes a nested dict of arrays and plain values (a model's and an
-optimiser's state dicts, an epoch counter...) and :func:`~minigrad.load` reads it back.
-Loading a file can never run code: nothing is ever unpickled.
+:func:`~minigrad.save` writes a nested dict of arrays, tensors and plain values (a
+model's and an optimiser's state dicts, an epoch counter...), or one such value alone,
+and :func:`~minigrad.load` reads it back. Loading a file can never run code: nothing is
+ever unpickled.
 
 The file format (version 2)
 ---------------------------
@@ -25,8 +26,12 @@ is stored as the entries ``model/lstm.weight_ih_l0`` and ``optim/state/0/step:in
   ``:int`` (0-d int64), ``:float`` (0-d float64), ``:bool``, ``:str`` (the
   code points, a 1-d uint32 array), ``:none``, ``:list`` (a flat list or tuple
   of numbers as a 1-d array: bool if all are bools, int64 if all are ints, else
-  float64; it loads as a list) and ``:dict`` (an empty dict, which would
-  otherwise leave no entry).
+  float64; it loads as a list), ``:dict`` (an empty dict, which would
+  otherwise leave no entry) and ``:tensor`` (a Tensor's values, a host array; it
+  loads as a tensor on the NumPy backend).
+- A value saved alone, not in a dict (``mg.save(t, f)``, as ``torch.save`` allows),
+  is the one entry ``%value``, with its tag: a name that no percent-encoded key can
+  take.
 - The entry ``minigrad:format`` holds ``[2, n]``: the format version and the
   number ``n`` of entries in the file, itself included. A file without it was
   not written by :func:`~minigrad.save` and is refused.
@@ -59,6 +64,7 @@ import numpy
 
 from minigrad import archive, backends
 from minigrad.errors import SerializationError
+from minigrad.tensor import Tensor
 
 __all__ = ["FORMAT_VERSION", "load", "save"]
 
@@ -66,10 +72,13 @@ FORMAT_ENTRY = "minigrad:format"
 FORMAT_VERSION = 2
 _NO_PAYLOAD = numpy.zeros(0, dtype=numpy.int8)   # stored for the tags that carry no data
 _SCALAR_TYPES = {"int": int, "float": float, "bool": bool, "str": str}   # "str": of version 1
+# The entry of a value saved alone: quoting writes "%" only before two hex digits.
+_ALONE = "%value"
 
 
 def save(obj, f):
-    """Write the nested dict ``obj`` to ``f``, a path or a binary file, as an ``.npz`` archive.
+    """Write the nested dict ``obj`` (or one value) to ``f``, a path or a binary file, as an
+    ``.npz`` archive.
 
     To a path, the archive is written to a temporary file in the same directory,
     flushed and synced to disk, then renamed onto the path in one step: the path
@@ -82,34 +91,37 @@ def save(obj, f):
 
     Parameters
     ----------
-    obj : dict
+    obj : dict, Tensor or array
         Nested dicts with str keys whose leaves are arrays (NumPy, CuPy or any
-        registered backend's; saved as host arrays), ints, floats, bools, strs,
-        ``None``, flat lists of numbers, or empty dicts.
+        registered backend's; saved as host arrays), tensors (their values; a tensor
+        loads back on the NumPy backend, without ``requires_grad``), ints, floats,
+        bools, strs, ``None``, flat lists of numbers, or empty dicts; or one such leaf
+        alone, which :func:`load` returns as it is.
     f : str, os.PathLike or typing.BinaryIO
         The file to write, used exactly as given (no suffix is added).
 
     Raises
     ------
     TypeError
-        If ``obj`` is not a dict (a module or an optimiser: save its ``state_dict()``),
-        or holds a non-str key or an unsupported value (the message names its key and
-        type).
+        If ``obj`` is a module or an optimiser (save its ``state_dict()``), or holds a
+        non-str key or an unsupported value (the message names its key and type).
     ValueError
         If an int does not fit in int64.
     FileNotFoundError, IsADirectoryError
         If the directory of ``f`` does not exist, or ``f`` is a directory.
     """
-    if not isinstance(obj, dict):
-        if callable(getattr(obj, "state_dict", None)):
-            raise TypeError(
-                f"save: expected a dict, got a {type(obj).__name__}; minigrad saves state, "
-                "never whole objects: save its state dict, mg.save(model.state_dict(), f), and "
-                "load it into a new one with model.load_state_dict(mg.load(f))"
-            )
-        raise TypeError(f"save: expected a dict (e.g. a state dict), got {type(obj).__name__}")
+    if callable(getattr(obj, "state_dict", None)):
+        raise TypeError(
+            f"save: expected a dict, got a {type(obj).__name__}; minigrad saves state, "
+            "never whole objects: save its state dict, mg.save(model.state_dict(), f), and "
+            "load it into a new one with model.load_state_dict(mg.load(f))"
+        )
     entries = {}
-    _flatten(obj, "", entries)
+    if isinstance(obj, dict):
+        _flatten(obj, "", entries)
+    else:
+        tag, array = _encode(obj, "(a value saved alone)")
+        entries[f"{_ALONE}:{tag}" if tag else _ALONE] = array
     # The count, this entry included, lets load notice entries that a damaged directory hides.
     header = numpy.array([FORMAT_VERSION, len(entries) + 1], dtype=numpy.int64)
     entries = {FORMAT_ENTRY: header, **entries}
@@ -119,10 +131,12 @@ def save(obj, f):
         archive.replace(os.fsdecode(f), entries)
 
 
-def load(f):
-    """Read a file written by :func:`~minigrad.save` and return its nested dict.
+def load(f, map_location=None, weights_only=True):
+    """Read a file written by :func:`~minigrad.save` and return its nested dict (or the
+    value saved alone).
 
-    Arrays come back as NumPy arrays, whatever backend they were saved from;
+    Arrays come back as NumPy arrays, whatever backend they were saved from, and tensors
+    as tensors on the NumPy backend or on ``map_location``;
     :meth:`minigrad.optim.Optimizer.load_state_dict` and
     :meth:`minigrad.nn.Module.load_state_dict` move them to their parameters'
     backends. Tuples come back as lists.
@@ -137,6 +151,11 @@ def load(f):
     f : str, os.PathLike or typing.BinaryIO
         The file to read, used exactly as given; a path must name a regular file. A file
         object is read from its start.
+    map_location : str, optional
+        The backend (or device string, ``"cpu"``, ``"cuda"``) for the tensors the file
+        holds, as ``torch.load``'s.
+    weights_only : bool
+        Taken for ``torch.load``'s sake: a load never runs code, whatever it says.
 
     Raises
     ------
@@ -161,14 +180,16 @@ def load(f):
         where = repr(getattr(f, "name", f"<{type(f).__name__}>"))
         if not (hasattr(f, "seekable") and f.seekable()):
             f = io.BytesIO(f.read())   # the zip directory is at the end: reading needs seeking
-        return _read_file(f, where)
+        return _read_file(f, where, map_location)
     path = os.fsdecode(f)
     with archive.open_regular(path) as file:
-        return _read_file(file, repr(path))
+        return _read_file(file, repr(path), map_location)
 
 
-def _read_file(file, where):
-    """The nested dict in ``file``, named ``where`` in messages."""
+def _read_file(file, where, map_location):
+    """The nested dict in ``file``, named ``where`` in messages, its tensors on
+    ``map_location`` (a backend's name; NumPy when ``None``)."""
+    backend = backends.get("numpy" if map_location is None else map_location)
     entries = archive.read(file, where)
     if FORMAT_ENTRY not in entries:
         raise SerializationError(
@@ -180,7 +201,14 @@ def _read_file(file, where):
     header = entries.pop(FORMAT_ENTRY).tolist()
     if header != 1:   # version 1 wrote the bare version, without a count to check
         _check_header(header, count, where)
-    return _unflatten(entries, where)
+    alone = [name for name in entries if name.partition(":")[0] == _ALONE]
+    if alone:
+        if len(entries) != 1:
+            raise SerializationError(f"load: entry {alone[0]!r} of {where}, a value saved "
+                                     f"alone, comes with {len(entries) - 1} other entries")
+        name = alone[0]
+        return _decode(name.partition(":")[2], entries[name], name, where, backend)
+    return _unflatten(entries, where, backend)
 
 
 def _flatten(tree, prefix, entries):
@@ -200,6 +228,8 @@ def _flatten(tree, prefix, entries):
 
 def _encode(value, name):
     """Return the type tag (``""`` for arrays) and the host array that store ``value``."""
+    if isinstance(value, Tensor):
+        return "tensor", value.numpy()
     host = _host_array(value)
     if host is not None:
         if host.dtype.kind not in archive.ARRAY_KINDS:
@@ -219,8 +249,8 @@ def _encode(value, name):
         return "str", numpy.array([ord(c) for c in value], dtype=numpy.uint32)
     if isinstance(value, (list, tuple)):
         return "list", _number_list(value, name)
-    raise TypeError(f"save: unsupported value at key {name!r}: expected an array, int, float, "
-                    f"bool, str, None, list of numbers or dict, got {type(value).__name__}")
+    raise TypeError(f"save: unsupported value at key {name!r}: expected an array, tensor, int, "
+                    f"float, bool, str, None, list of numbers or dict, got {type(value).__name__}")
 
 
 def _host_array(value):
@@ -264,7 +294,7 @@ def _check_header(header, count, where):
                                  "directory is corrupt")
 
 
-def _unflatten(entries, where):
+def _unflatten(entries, where, backend):
     """Rebuild the nested dict from entry names (see the module docstring)."""
     tree = {}
     for name, array in entries.items():
@@ -278,15 +308,17 @@ def _unflatten(entries, where):
         if not isinstance(node, dict) or leaf in node:
             raise SerializationError(f"load: entry {name!r} of {where} clashes with another "
                                      "entry (expected each path of keys once)")
-        node[leaf] = _decode(tag, array, name, where)
+        node[leaf] = _decode(tag, array, name, where, backend)
     return tree
 
 
-def _decode(tag, array, name, where):
+def _decode(tag, array, name, where, backend):
     """Return the value that the entry ``name`` stores, going by its type tag."""
     try:
         if tag == "":
             return array
+        if tag == "tensor":
+            return Tensor(backend.from_host(array), backend)
         if tag == "str" and array.ndim == 1:
             return "".join(map(chr, array.tolist()))
         if tag in _SCALAR_TYPES and array.ndim == 0:
@@ -299,5 +331,5 @@ def _decode(tag, array, name, where):
         raise SerializationError(f"load: entry {name!r} of {where} does not hold a {tag} "
                                  f"({err})") from err
     raise SerializationError(f"load: expected entry {name!r} of {where} to have a known type tag "
-                             f"{sorted(_SCALAR_TYPES) + ['dict', 'list', 'none']} and shape, "
+                             f"{sorted(_SCALAR_TYPES) + ['dict', 'list', 'none', 'tensor']} and shape, "
                              f"got tag {tag!r} on an array of shape {array.shape}")
