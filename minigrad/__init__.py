@@ -60,3 +60,7 @@ def __getattr__(name):
         value = globals()[name] = getattr(_fused_functions, name)
         return value
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_FROM_NN))

@@ -5,6 +5,9 @@ two must agree in values, gradients and second derivatives (float64, every backe
 both are also checked against finite differences, to first and second order.
 """
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from _helpers import assert_close
@@ -144,3 +147,15 @@ def test_fused_layer_equals_composed_layer_on_a_packed_batch(backend, name):
 
     for got, want in zip(run(fused), run(composed)):
         assert_close(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_the_engine_hands_out_the_fused_functions_without_importing_nn():
+    """mg.lstm_cell and its kin live with nn's fast paths; importing minigrad loads no nn."""
+    code = ("import sys, minigrad as mg; assert 'minigrad.nn' not in sys.modules; "
+            "assert {'lstm_cell', 'fused_lstm_cell', 'fused_gru_cell'} <= set(dir(mg)); "
+            "from minigrad.nn import _fused_functions as nn_side; "
+            "assert mg.lstm_cell is nn_side.lstm_cell; "
+            "assert mg.fused_gru_cell is nn_side.fused_gru_cell")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    with pytest.raises(AttributeError, match="has no attribute 'lstm_celll'"):
+        mg.lstm_celll  # noqa: B018  (a typo gets Python's own error)
