@@ -83,6 +83,7 @@ def concat(tensors, axis=0, *, dim=None):
     Returns
     -------
     Tensor
+        The tensors' shape, with the lengths along ``axis`` added up.
 
     Raises
     ------
