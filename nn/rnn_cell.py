@@ -523,7 +523,12 @@ class LSTMCell(RNNCellBase):
 
     @property
     def state_sizes(self):
-        """``(P, H)`` with a projection (``h`` is projected, ``c`` is not), else ``(H, H)``."""
+        """``(P, H)`` with a projection (``h`` is projected, ``c`` is not), else ``(H, H)``.
+
+        >>> from minigrad import nn
+        >>> nn.LSTMCell(3, 5).state_sizes, nn.LSTMCell(3, 5, proj_size=2).state_sizes
+        ((5, 5), (2, 5))
+        """
         return (self.proj_size or self.hidden_size, self.hidden_size)
 
     def step(self, x_proj, state):

@@ -26,6 +26,21 @@ class TBPTTUpdate(typing.NamedTuple):
         The state the next update starts its recomputation from, before step
         ``max(0, end - (k2 - k1))``, detached; ``state`` itself when ``k2 == k1``.
         Resume with ``truncated_bptt(..., state=resume_state, start=end)``.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> rnn = nn.RNN(2, 3)
+    >>> updates = nn.utils.truncated_bptt(rnn, mg.randn(6, 1, 2), mg.zeros(6, 1, 3),
+    ...                                   nn.F.mse_loss, mg.optim.SGD(rnn.parameters(), lr=0.1),
+    ...                                   k1=2, k2=3)
+    >>> first = next(updates)
+    >>> first.end, first.state.shape, first.loss.requires_grad
+    (2, (1, 1, 3), False)
+    >>> np.array_equal(first.resume_state.numpy(), first.state.numpy())  # one step before
+    False
+    >>> [update.end for update in updates]                 # the rest of the stream
+    [4, 6]
     """
 
     loss: mg.Tensor
