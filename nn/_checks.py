@@ -63,6 +63,18 @@ def probability(owner, name, value):
     return float(value)
 
 
+def dropout_probability(owner, name, value):
+    """Return ``value`` as a float if it is a real number in ``[0, 1)``.
+
+    A dropout whose kept units are scaled by :math:`1/(1-p)` has no scale at ``p = 1``,
+    and a recurrence dropped whole carries nothing from one step to the next.
+    """
+    if not is_number(numbers.Real, value) or not 0 <= value < 1:
+        raise ValueError(f"{owner}: expected {name} to be a probability in [0, 1), got "
+                         f"{value!r} (0.0 turns it off)")
+    return float(value)
+
+
 def non_negative(owner, name, value):
     """Return ``value`` as a float if it is a real number ``>= 0`` (``inf`` included)."""
     if not is_number(numbers.Real, value) or not value >= 0:

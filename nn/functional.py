@@ -167,9 +167,41 @@ def dropout(x, p=0.5, training=True):
     training = check.boolean("dropout", "training", training)
     if not training or p == 0:
         return x
-    keep = mg.rand(x.shape, dtype=x.dtype, backend=x.backend) >= p
+    return x * dropout_mask(x.shape, p, x)
+
+
+def dropout_mask(shape, p, like):
+    r"""The mask inverted dropout multiplies by: :math:`1/(1-p)` where a unit is kept, else 0.
+
+    Each unit is kept with probability :math:`1 - p`, drawn from the backend's generator,
+    so the mask's expectation is 1. :func:`dropout` draws one per call; the recurrent
+    layers draw one per sequence and keep it for every step.
+
+    Parameters
+    ----------
+    shape : tuple of int
+    p : float
+        The probability of dropping a unit, in ``[0, 1]`` (checked by the caller).
+    like : Tensor
+        Whose dtype and backend the mask takes.
+
+    Returns
+    -------
+    Tensor
+        Of ``shape``; it needs no gradient.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> mask = nn.F.dropout_mask((2, 1000), 0.5, mg.zeros(1))
+    >>> sorted(set(mask.numpy().ravel().tolist()))
+    [0.0, 2.0]
+    >>> bool(abs(mask.numpy().mean() - 1) < 0.05)
+    True
+    """
+    keep = mg.rand(shape, dtype=like.dtype, backend=like.backend) >= p
     scale = 0.0 if p == 1 else 1.0 / (1.0 - p)
-    return x * (keep.to(x.dtype) * scale)
+    return keep.to(like.dtype) * scale
 
 
 def _reduce(losses, reduction):

@@ -19,7 +19,7 @@ from . import functional as F
 from ._fused_nodes import FusedGRUCell, FusedLSTMCell, LSTMStep
 
 
-def lstm_step(cell, x_proj, state):
+def lstm_step(cell, x_proj, state, dropped=None):
     """:meth:`LSTMCell.step <minigrad.nn.LSTMCell.step>` with the gates as one node.
 
     Parameters
@@ -30,6 +30,10 @@ def lstm_step(cell, x_proj, state):
         ``(B, 4H)``, the cell's input projection.
     state : tuple of Tensor
         ``(h, c)``, ``(B, H)`` each (``h``: ``(B, P)`` with a projection).
+    dropped : tuple or None
+        The recurrence as dropout leaves it
+        (:meth:`~minigrad.nn.RNNCellBase.recurrent_inputs`): the node takes the product
+        of the dropped weight and state.
 
     Returns
     -------
@@ -48,15 +52,18 @@ def lstm_step(cell, x_proj, state):
     True
     """
     h, c = state
-    h, c = FusedLSTMCell.apply(x_proj, F.linear(h, cell.weight_hh), c, cell_type=type(cell))
+    w_hh, h = cell.recurrent_inputs(h, dropped)
+    h, c = FusedLSTMCell.apply(x_proj, F.linear(h, w_hh), c, cell_type=type(cell))
     return (F.linear(h, cell.weight_hr) if cell.proj_size else h), c
 
 
-def lstm_step_from_input(cell, x, state):
+def lstm_step_from_input(cell, x, state, dropped=None):
     """A whole LSTM step from the input, the gate projections inside the node.
 
     What a fused :class:`~minigrad.nn.LSTMCell` call runs: stepped by hand, the tape
     then keeps only the activations of each step (see :func:`minigrad.lstm_cell`).
+    ``h`` enters the node through :math:`W_{hh} h` only, so recurrent dropout
+    (``dropped``, see :func:`lstm_step`) hands it the dropped ``h`` and weight.
 
     Examples
     --------
@@ -67,15 +74,18 @@ def lstm_step_from_input(cell, x, state):
     %6.0, %6.1 = lstmstep(%0, %1, %1, weight_ih, weight_hh, bias_ih, bias_hh)  (4, 2), (4, 2)
     """
     h, c = state
+    w_hh, h = cell.recurrent_inputs(h, dropped)
     biases = (cell.bias_ih, cell.bias_hh) if cell.bias else ()
-    return LSTMStep.apply(x, h, c, cell.weight_ih, cell.weight_hh, *biases, cell_type=type(cell))
+    return LSTMStep.apply(x, h, c, cell.weight_ih, w_hh, *biases, cell_type=type(cell))
 
 
-def gru_step(cell, x_proj, h):
+def gru_step(cell, x_proj, h, dropped=None):
     """:meth:`GRUCell.step <minigrad.nn.GRUCell.step>` (``reset_after=True``) as one node.
 
     One product :math:`W_{hh} h + b_{hh}` serves all three gate blocks; the gates
     and the update are then one node, as :func:`minigrad.fused_gru_cell` computes them.
+    Recurrent dropout (``dropped``, see :func:`lstm_step`) drops the product's factors
+    only: the update takes the whole ``h``.
 
     Examples
     --------
@@ -88,5 +98,6 @@ def gru_step(cell, x_proj, h):
     >>> np.allclose(fused.numpy(), composed.numpy())
     True
     """
-    hidden_gates = F.linear(h, cell.weight_hh, cell.bias_hh)
+    w_hh, h_in = cell.recurrent_inputs(h, dropped)
+    hidden_gates = F.linear(h_in, w_hh, cell.bias_hh)
     return FusedGRUCell.apply(x_proj, hidden_gates, h, cell_type=type(cell))

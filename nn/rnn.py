@@ -23,7 +23,7 @@ from .utils.rnn import (PackedSequence, host_lengths, pack_padded_sequence,
                         pad_packed_sequence)
 
 
-def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True):
+def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True, dropped=None):
     r"""Run ``cell`` over a sequence: BPTT's forward pass.
 
     Parameters
@@ -44,6 +44,10 @@ def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True):
     fused : bool
         Run the cell's :meth:`~minigrad.nn.RNNCellBase.fused_step` (``True``) or its
         :meth:`~minigrad.nn.RNNCellBase.step`, every gate a node on the tape (``False``).
+    dropped : tuple or None
+        The recurrence as dropout leaves it, the same at every step: ``(weight_hh,
+        mask)`` (see :meth:`~minigrad.nn.RNNCellBase.recurrent_inputs`), ``mask`` of
+        ``B`` rows; ``None`` for none.
 
     Returns
     -------
@@ -53,29 +57,31 @@ def unroll(cell, x, steps, state, reverse=False, segment=None, fused=True):
         The state after the last step processed.
     """
     if segment is None or segment >= steps:
-        return _steps(cell, x, steps, state, reverse, fused)
+        return _steps(cell, x, steps, state, reverse, fused, dropped)
     # Each segment projects its own inputs: a product of `segment` steps is still large,
     # and the projection of all steps, four times the state's width, is then never kept.
-    # What is kept is the segments' inputs, outputs and final states.
+    # What is kept is the segments' inputs, outputs and final states. Dropout's masks and
+    # weight are drawn once, outside: each segment takes them as arguments, so the
+    # recomputation uses them again and the dropped weight's gradient leaves the segment.
     lengths = [min(segment, steps - start) for start in range(0, steps, segment)]
     batch = x.shape[0] // steps
     pieces = mg.split(x, [n * batch for n in lengths])
     hs = [None] * len(lengths)
     for k in reversed(range(len(lengths))) if reverse else range(len(lengths)):
         hs[k], *parts = mg.checkpoint(_segment, cell, pieces[k], lengths[k], reverse, fused,
-                                      *cell.unpack(state))
+                                      dropped, *cell.unpack(state))
         state = cell.pack(parts)
     return mg.concat(hs, axis=0), state
 
 
-def _steps(cell, x, steps, state, reverse, fused):
+def _steps(cell, x, steps, state, reverse, fused, dropped):
     """The time loop over ``x``'s steps: the hidden states in time order, the last state."""
     # The input projection does not depend on the state, so it leaves the sequential loop:
     # one large matrix product for all steps, instead of T small ones inside it. One split
     # node then hands each step its B rows (and its backward is a single concat); sizes,
     # not a chunk count, so that an empty batch still gets its T pieces.
     x_proj = mg.split(cell.input_projection(x), [x.shape[0] // steps] * steps)
-    step = cell.chosen_step(fused)
+    step = _dropping(cell.chosen_step(fused), dropped)
     hs = [None] * steps
     for t in reversed(range(steps)) if reverse else range(steps):
         state = step(x_proj[t], state)
@@ -83,7 +89,7 @@ def _steps(cell, x, steps, state, reverse, fused):
     return mg.concat(hs, axis=0), state
 
 
-def packed_steps(cell, x, batch_sizes, state, reverse=False, fused=True):
+def packed_steps(cell, x, batch_sizes, state, reverse=False, fused=True, dropped=None):
     r"""The time loop over a packed batch: step :math:`t` runs the cell on its
     :math:`b_t` live sequences only.
 
@@ -101,6 +107,9 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False, fused=True):
     fused : bool
         Run the cell's fused step or its composed :meth:`~minigrad.nn.RNNCellBase.step`,
         as in :func:`unroll`.
+    dropped : tuple or None
+        Dropout's recurrence, as in :func:`unroll`: ``mask`` has ``b_0`` rows, and each
+        step takes those of its live sequences.
 
     Returns
     -------
@@ -113,7 +122,7 @@ def packed_steps(cell, x, batch_sizes, state, reverse=False, fused=True):
     # last rows as sequences end (their state is then final); going back, sequences join
     # at their own last step with their initial state.
     x_proj = _pieces(cell.input_projection(x), batch_sizes)
-    step = cell.chosen_step(fused)
+    step = _dropping(cell.chosen_step(fused), dropped)
     if reverse:
         return _steps_back(cell, step, x_proj, batch_sizes, state)
     ended = []  # the states of the sequences that ended, first ended first
@@ -147,14 +156,32 @@ def _steps_back(cell, step, x_proj, batch_sizes, state):
     return mg.concat(x_proj, axis=0), state
 
 
+def _dropping(step, dropped):
+    """``step`` given the recurrence ``dropped`` at every step; ``step`` itself without one.
+
+    The mask's first rows go to a step of fewer rows: those of the sequences still live.
+    """
+    if dropped is None:
+        return step
+    weight_hh, mask = dropped
+    by_rows = {}  # one slice of the mask per batch size met, not one per step
+
+    def dropped_step(x_proj, state):
+        rows = x_proj.shape[0]
+        if rows not in by_rows:
+            by_rows[rows] = (weight_hh, None if mask is None else mask[:rows])
+        return step(x_proj, state, by_rows[rows])
+    return dropped_step
+
+
 def _pieces(x, sizes):
     """``x`` split along its first axis into a list of pieces of ``sizes`` rows."""
     return list(mg.split(x, list(sizes)))
 
 
-def _segment(cell, x, steps, reverse, fused, *state):
+def _segment(cell, x, steps, reverse, fused, dropped, *state):
     """One checkpointed segment of the time loop, its state flat for :func:`mg.checkpoint`."""
-    hs, state = _steps(cell, x, steps, cell.pack(state), reverse, fused)
+    hs, state = _steps(cell, x, steps, cell.pack(state), reverse, fused, dropped)
     return (hs, *cell.unpack(state))
 
 
@@ -190,6 +217,18 @@ class RNNBase(Module):
     bidirectional : bool
         Run a second cell per layer from the last step to the first, and concatenate
         both directions' outputs: :math:`2H` features.
+    recurrent_dropout : float
+        In training, variational dropout of the state fed back (Gal and Ghahramani
+        2016), with this probability in ``[0, 1)``: each layer and direction draws one
+        mask per call, a row per sequence, and multiplies the state entering
+        :math:`W_{hh} h` by it at *every* step, kept units scaled by :math:`1/(1-p)`.
+        The state carried forward is never dropped (see
+        :meth:`~minigrad.nn.RNNCellBase.recurrent_inputs`).
+    weight_dropout : float
+        In training, DropConnect of every ``weight_hh_l{k}`` (the AWD-LSTM's weight drop,
+        Merity et al. 2017), with this probability in ``[0, 1)``: one mask on the
+        matrix's entries per call, shared by all steps and sequences, kept entries
+        scaled by :math:`1/(1-p)`; the gradient reaches the parameter through the mask.
     checkpoint : None, "sqrt" or int
         Trade time for memory: the time loop runs in segments of this many steps, and
         only the state between segments is kept for backward; each segment is
@@ -242,8 +281,9 @@ class RNNBase(Module):
     cell_class = None
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, checkpoint=None, fused=True,
-                 dtype=mg.float32, backend=None, **cell_options):
+                 dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0,
+                 weight_dropout=0.0, checkpoint=None, fused=True, dtype=mg.float32,
+                 backend=None, **cell_options):
         super().__init__()
         owner = type(self).__name__
         # Every argument is checked here, before the cells see it: their errors would name
@@ -265,6 +305,9 @@ class RNNBase(Module):
         self.dropout = check.probability(owner, "dropout", dropout)
         self.bidirectional = check.boolean(owner, "bidirectional", bidirectional)
         self.num_directions = 2 if self.bidirectional else 1
+        self.recurrent_dropout = check.dropout_probability(owner, "recurrent_dropout",
+                                                           recurrent_dropout)
+        self.weight_dropout = check.dropout_probability(owner, "weight_dropout", weight_dropout)
         self.checkpoint = _checkpoint_option(owner, checkpoint)
         self.fused = check.boolean(owner, "fused", fused)
         check.floating_dtype(owner, dtype)
@@ -322,7 +365,8 @@ class RNNBase(Module):
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
                 hs, final = unroll(cell, layer_output, steps, states[len(finals)], reverse,
-                                   self._segment_length(steps), self.fused)
+                                   self._segment_length(steps), self.fused,
+                                   self._dropped(cell, batch))
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
@@ -345,6 +389,20 @@ class RNNBase(Module):
         if layer > 0 and self.training and self.dropout > 0:
             return F.dropout(layer_output, self.dropout)
         return layer_output
+
+    def _dropped(self, cell, batch):
+        """``cell``'s recurrence under dropout for this call, drawn once for all its steps
+        (``(weight_hh, mask)``, see :func:`unroll`); ``None`` when nothing is dropped."""
+        if not (self.training and (self.recurrent_dropout or self.weight_dropout)):
+            return None
+        weight_hh = cell.weight_hh
+        if self.weight_dropout:  # DropConnect: one mask on W_hh's entries
+            weight_hh = F.dropout(weight_hh, self.weight_dropout)
+        mask = None
+        if self.recurrent_dropout:  # a row per sequence, the same at every step
+            mask = F.dropout_mask((batch, weight_hh.shape[1]), self.recurrent_dropout,
+                                  weight_hh)
+        return weight_hh, mask
 
     def _forward_packed(self, x, state, lengths):
         """The layer over a packed batch, or a padded one with ``lengths`` (the short form):
@@ -378,7 +436,8 @@ class RNNBase(Module):
             outputs = []
             for cell, reverse in zip(cells, (False, True)):
                 hs, final = packed_steps(cell, layer_output, batch_sizes,
-                                         states[len(finals)], reverse, self.fused)
+                                         states[len(finals)], reverse, self.fused,
+                                         self._dropped(cell, batch_sizes[0]))
                 outputs.append(hs)
                 finals.append(final)
             layer_output = outputs[0] if len(outputs) == 1 else mg.concat(outputs, axis=1)
@@ -444,7 +503,8 @@ class RNNBase(Module):
     def extra_repr(self):
         text = f"{self.input_size}, {self.hidden_size}"
         defaults = {"num_layers": 1, "bias": True, "batch_first": False, "dropout": 0.0,
-                    "bidirectional": False, "checkpoint": None, "fused": True}
+                    "bidirectional": False, "recurrent_dropout": 0.0, "weight_dropout": 0.0,
+                    "checkpoint": None, "fused": True}
         for name, default in defaults.items():
             if getattr(self, name) != default:
                 text += f", {name}={getattr(self, name)!r}"
@@ -524,6 +584,18 @@ class LSTM(RNNBase):
     ((7, 4, 4), (4, 4, 2), (4, 4, 5))
     >>> lstmp.weight_hr_l1_reverse.shape, lstmp.weight_hh_l1.shape, lstmp.weight_ih_l1.shape
     ((2, 5), (20, 2), (20, 4))
+
+    The AWD-LSTM's regularisers: a mask per sequence on the state fed back, one per call
+    on ``weight_hh``; in ``eval()`` mode neither drops anything.
+
+    >>> import numpy as np
+    >>> awd = nn.LSTM(3, 5, recurrent_dropout=0.25, weight_dropout=0.5)
+    >>> x = mg.randn(7, 2, 3)
+    >>> np.array_equal(awd(x)[0].numpy(), awd(x)[0].numpy())   # two calls, two draws
+    False
+    >>> _ = awd.eval()
+    >>> np.array_equal(awd(x)[0].numpy(), awd(x)[0].numpy())
+    True
 
     Truncated BPTT carries the state across chunks of a long sequence but cuts the
     graph between them with ``detach()`` (:func:`~minigrad.nn.utils.truncated_bptt`

@@ -19,6 +19,11 @@ depends on the input only; :meth:`RNNCellBase.step` does the rest from that
 projection and the previous state. A sequence layer can therefore compute the
 projections of all time steps in one product and then call the same ``step``, so the
 cell equations live in one place.
+
+A step can also be given the recurrence that dropout leaves (its ``dropped``
+argument): the weight :math:`W_{hh}` to use and a mask on the state it multiplies.
+Only the product :math:`W_{hh} h` sees them; the state carried forward (the GRU's
+:math:`(1 - z) \odot h`, the LSTM's :math:`c`) is never dropped.
 """
 
 import abc
@@ -53,6 +58,16 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
     layer can check them in its own name) and writes its equations in :meth:`step`; a
     cell with a fused form of the step overrides :meth:`fused_step` too.
 
+    Every cell takes ``recurrent_dropout=p``, variational dropout of the state fed back
+    (Gal and Ghahramani 2016): in training, the state entering the product
+    :math:`W_{hh} h` is multiplied by a mask of zeros and :math:`1/(1-p)` drawn once per
+    sequence, the *same* at every step, one row per sequence of the batch. Stepped by
+    hand, a cell draws that mask at the first step of a sequence and keeps it until the
+    next sequence starts, which it recognises by ``hx=None`` (the state starts at zeros)
+    or by a batch of another size; a loop that passes its own initial state calls
+    :meth:`reset_dropout_mask` before each new sequence instead (as Keras' cells ask). In
+    :meth:`~minigrad.nn.Module.eval` mode, or with ``p = 0``, nothing is dropped.
+
     Attributes
     ----------
     weight_ih : Parameter
@@ -63,20 +78,39 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         ``(num_chunks * hidden_size,)`` each; ``None`` when ``bias=False``.
     fused : bool
         Whether a call runs :meth:`fused_step` (``True``) or :meth:`step` (``False``).
+    recurrent_dropout : float
+        The probability of dropping each unit of the state fed back, in ``[0, 1)``.
+
+    Examples
+    --------
+    A cell with recurrent dropout stepped over two sequences: each starts from
+    ``hx=None``, so each gets its own mask, kept for all its steps.
+
+    >>> from minigrad import nn
+    >>> cell = nn.GRUCell(3, 4, recurrent_dropout=0.25)
+    >>> for sequence in mg.randn(2, 6, 5, 3):   # 2 sequences of T=6 steps, batch of 5
+    ...     h = None
+    ...     for x in sequence:
+    ...         h = cell(x, h)
+    >>> h.shape
+    (5, 4)
     """
 
     num_chunks = 1
     state_names = ("h",)
     option_checks = ()
 
-    def __init__(self, input_size, hidden_size, bias=True, *, fused=True, dtype=mg.float32,
-                 backend=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, recurrent_dropout=0.0,
+                 fused=True, dtype=mg.float32, backend=None):
         super().__init__()
         name = type(self).__name__
         self.input_size = check.positive_int(name, "input_size", input_size)
         self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
         self.bias = check.boolean(name, "bias", bias)
         self.fused = check.boolean(name, "fused", fused)
+        self.recurrent_dropout = check.dropout_probability(name, "recurrent_dropout",
+                                                           recurrent_dropout)
+        self._recurrent_mask = None  # the mask of the sequence being stepped by hand
         check.floating_dtype(name, dtype)
         rows = self.num_chunks * hidden_size
         self.weight_ih = _parameter((rows, input_size), dtype, backend)
@@ -108,10 +142,30 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
         if not batched:  # one sequence: computed as a batch of one, squeezed at the end
             x = x.reshape(1, -1)
         state = self._batched_state(hx, x.shape[0], batched)
-        new_state = self.step_from_input(x, state)
+        new_state = self.step_from_input(x, state, self._dropped(state, hx is None))
         if batched:
             return new_state
         return self.pack([part.reshape(-1) for part in self.unpack(new_state)])
+
+    def reset_dropout_mask(self):
+        """Forget the recurrent dropout mask: the next step starts a new sequence and draws one.
+
+        Needed only between sequences that start from a given state; a call with
+        ``hx=None``, or with another batch size, draws a new mask by itself.
+        """
+        self._recurrent_mask = None
+
+    def _dropped(self, state, new_sequence):
+        """What recurrent dropout leaves of this step's recurrence, ``None`` when off:
+        :math:`W_{hh}` and the sequence's mask, drawn at its first step."""
+        if not (self.training and self.recurrent_dropout):
+            return None
+        h = self.unpack(state)[0]
+        mask = self._recurrent_mask
+        if new_sequence or mask is None or (mask.shape, mask.dtype, mask.backend) != (
+                h.shape, h.dtype, h.backend):
+            mask = self._recurrent_mask = F.dropout_mask(h.shape, self.recurrent_dropout, h)
+        return self.weight_hh, mask
 
     def _batched_state(self, state, batch_size, batched):
         if state is None:
@@ -144,28 +198,51 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
             return F.linear(x, self.weight_ih)
         return F.linear(x, self.weight_ih, self.bias_ih + self.bias_hh)
 
-    def step_from_input(self, x, state):
+    def step_from_input(self, x, state, dropped=None):
         """One step from the input itself: the chosen step of the input's projection.
 
         What a call of the cell runs (:meth:`fused_step` or :meth:`step`, as ``fused``
         says); a sequence layer projects all its steps at once instead, with
         :meth:`~minigrad.nn.RNNCellBase.input_projection`.
         """
-        return self.chosen_step(self.fused)(self.input_projection(x), state)
+        return self.chosen_step(self.fused)(self.input_projection(x), state, dropped)
+
+    def recurrent_inputs(self, h, dropped):
+        r"""The two factors of the product :math:`W_{hh} h` a step computes.
+
+        Parameters
+        ----------
+        h : Tensor
+            The state fed back, ``(B, H)``.
+        dropped : tuple or None
+            ``None``: the cell's own :math:`W_{hh}` and ``h``. Otherwise ``(weight_hh,
+            mask)`` from recurrent dropout: that weight (DropConnect's, in a layer with
+            ``weight_dropout``) and :math:`m \odot h` (``h`` itself when ``mask`` is
+            ``None``), the mask the same at every step of the sequence.
+
+        Returns
+        -------
+        tuple of Tensor
+            :math:`W_{hh}` and the state it multiplies.
+        """
+        if dropped is None:
+            return self.weight_hh, h
+        weight_hh, mask = dropped
+        return weight_hh, h if mask is None else h * mask
 
     def chosen_step(self, fused):
         """:meth:`fused_step` if ``fused``, else :meth:`step`: the bound method to run."""
         return self.fused_step if fused else self.step
 
-    def fused_step(self, x_proj, state):
+    def fused_step(self, x_proj, state, dropped=None):
         """The same function as :meth:`step`, as few nodes as :mod:`minigrad.nn.fused` makes it.
 
         :meth:`step` itself here: a cell with nothing to fuse.
         """
-        return self.step(x_proj, state)
+        return self.step(x_proj, state, dropped)
 
     @abc.abstractmethod
-    def step(self, x_proj, state):
+    def step(self, x_proj, state, dropped=None):
         r"""The cell equations, given the input's projection ``x_proj``.
 
         Parameters
@@ -175,6 +252,8 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
             :meth:`~minigrad.nn.RNNCellBase.input_projection` made of the input.
         state
             The previous state, batched.
+        dropped : tuple or None
+            The recurrence as dropout leaves it (see :meth:`recurrent_inputs`).
 
         Returns
         -------
@@ -206,7 +285,9 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
 
     def extra_repr(self):
         return (f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
-                + ("" if self.fused else ", fused=False"))
+                + ("" if self.fused else ", fused=False")
+                + (f", recurrent_dropout={self.recurrent_dropout}"
+                   if self.recurrent_dropout else ""))
 
 
 class RNNCell(RNNCellBase):
@@ -231,6 +312,9 @@ class RNNCell(RNNCellBase):
     fused : bool
         Accepted for symmetry with the gated cells: this step is already two nodes,
         so both settings run :meth:`step`.
+    recurrent_dropout : float
+        Variational dropout of :math:`h` in :math:`W_{hh} h`, in training (see
+        :class:`RNNCellBase`).
     dtype, backend
         Of the parameters.
 
@@ -277,15 +361,16 @@ class RNNCell(RNNCellBase):
     option_checks = (("nonlinearity", _nonlinearity),)
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
-                 fused=True, dtype=mg.float32, backend=None):
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
         nonlinearity = _nonlinearity("RNNCell", "nonlinearity", nonlinearity)
-        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
-                         backend=backend)
+        super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
+                         fused=fused, dtype=dtype, backend=backend)
         self.nonlinearity = nonlinearity
 
-    def step(self, x_proj, h):
+    def step(self, x_proj, h, dropped=None):
         """The recurrence, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and ``h``."""
-        a = F.linear(h, self.weight_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
+        w_hh, h = self.recurrent_inputs(h, dropped)  # W_hh and h, or what dropout leaves
+        a = F.linear(h, w_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
         return a.tanh() if self.nonlinearity == "tanh" else a.relu()  # h' = f(a)
 
     def extra_repr(self):
@@ -327,6 +412,10 @@ class GRUCell(RNNCellBase):
         With ``reset_after=True``, whether a call runs the step as one fused node
         (:func:`minigrad.nn.fused.gru_step`) or as :meth:`step`'s gates; the default
         form has nothing to fuse and always runs :meth:`step`.
+    recurrent_dropout : float
+        Variational dropout of :math:`h` where it meets :math:`W_{hh}` (also inside
+        :math:`r \odot h`), in training; the update :math:`(1 - z) \odot h` keeps the
+        whole state (see :class:`RNNCellBase`).
     dtype, backend
         Of the parameters.
 
@@ -376,10 +465,10 @@ class GRUCell(RNNCellBase):
     option_checks = (("reset_after", check.boolean),)
 
     def __init__(self, input_size, hidden_size, bias=True, reset_after=False, *,
-                 fused=True, dtype=mg.float32, backend=None):
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
         reset_after = check.boolean("GRUCell", "reset_after", reset_after)
-        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
-                         backend=backend)
+        super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
+                         fused=fused, dtype=dtype, backend=backend)
         self.reset_after = reset_after
 
     def input_projection(self, x):
@@ -387,34 +476,36 @@ class GRUCell(RNNCellBase):
         with ``reset_after=True`` its n block sits inside the term the reset gate scales."""
         return F.linear(x, self.weight_ih, self.bias_ih)
 
-    def step(self, x_proj, h):
+    def step(self, x_proj, h, dropped=None):
         """The GRU equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih}` and ``h``."""
+        # The products read h_in, the update reads h: dropout never touches the state kept.
+        w_hh, h_in = self.recurrent_inputs(h, dropped)
         if self.reset_after:
-            return self._step_reset_after(x_proj, h)
+            return self._step_reset_after(x_proj, h, w_hh, h_in)
         blocks = [2 * self.hidden_size, self.hidden_size]  # the (r, z) rows, then n's
         x_rz, x_n = mg.split(x_proj, blocks, dim=-1)
         # W_hn must wait for r, so the recurrent weights split into their (r, z) and n rows.
-        w_rz, w_n = mg.split(self.weight_hh, blocks)
+        w_rz, w_n = mg.split(w_hh, blocks)
         b_rz, b_n = [None, None] if self.bias_hh is None else mg.split(self.bias_hh, blocks)
         # r = σ(W_ir x + b_ir + W_hr h + b_hr), z = σ(W_iz x + b_iz + W_hz h + b_hz): one product
-        r, z = mg.chunk((x_rz + F.linear(h, w_rz, b_rz)).sigmoid(), 2, dim=-1)
-        n = (x_n + F.linear(r * h, w_n, b_n)).tanh()  # n = tanh(W_in x + b_in + W_hn(r⊙h) + b_hn)
-        return h + z * (n - h)                        # h' = (1 - z) ⊙ h + z ⊙ n
+        r, z = mg.chunk((x_rz + F.linear(h_in, w_rz, b_rz)).sigmoid(), 2, dim=-1)
+        n = (x_n + F.linear(r * h_in, w_n, b_n)).tanh()  # n = tanh(W_in x+b_in + W_hn(r⊙h)+b_hn)
+        return h + z * (n - h)                           # h' = (1 - z) ⊙ h + z ⊙ n
 
-    def _step_reset_after(self, x_proj, h):
+    def _step_reset_after(self, x_proj, h, w_hh, h_in):
         x_r, x_z, x_n = mg.chunk(x_proj, 3, dim=-1)
         # One product W_hh h + b_hh for all three blocks; r then scales the n block of it.
-        h_r, h_z, h_n = mg.chunk(F.linear(h, self.weight_hh, self.bias_hh), 3, dim=-1)
+        h_r, h_z, h_n = mg.chunk(F.linear(h_in, w_hh, self.bias_hh), 3, dim=-1)
         r = (x_r + h_r).sigmoid()     # r = σ(W_ir x + b_ir + W_hr h + b_hr)
         z = (x_z + h_z).sigmoid()     # z = σ(W_iz x + b_iz + W_hz h + b_hz)
         n = (x_n + r * h_n).tanh()    # n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
         return h + z * (n - h)        # h' = (1 - z) ⊙ h + z ⊙ n
 
-    def fused_step(self, x_proj, h):
+    def fused_step(self, x_proj, h, dropped=None):
         """:meth:`step`; with ``reset_after=True`` one node, :func:`minigrad.nn.fused.gru_step`."""
         if self.reset_after:
-            return fast.gru_step(self, x_proj, h)
-        return self.step(x_proj, h)
+            return fast.gru_step(self, x_proj, h, dropped)
+        return self.step(x_proj, h, dropped)
 
     def extra_repr(self):
         return super().extra_repr() + (", reset_after=True" if self.reset_after else "")
@@ -459,6 +550,9 @@ class LSTMCell(RNNCellBase):
     fused : bool
         Whether a call runs the step as one fused node (:mod:`minigrad.nn.fused`, the
         default) or as :meth:`step`'s gates, each a node on the tape.
+    recurrent_dropout : float
+        Variational dropout of :math:`h` in :math:`W_{hh} h`, in training; :math:`c` is
+        never dropped (see :class:`RNNCellBase`).
     dtype, backend
         Of the parameters.
 
@@ -511,12 +605,12 @@ class LSTMCell(RNNCellBase):
     state_names = ("h", "c")
     option_checks = (("proj_size", check.non_negative_int),)
 
-    def __init__(self, input_size, hidden_size, bias=True, *, proj_size=0, fused=True,
-                 dtype=mg.float32, backend=None):
+    def __init__(self, input_size, hidden_size, bias=True, *, proj_size=0,
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
         # Known before the base makes W_hh, whose columns are h's features.
         self.proj_size = projection_size("LSTMCell", proj_size, hidden_size)
-        super().__init__(input_size, hidden_size, bias, fused=fused, dtype=dtype,
-                         backend=backend)
+        super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
+                         fused=fused, dtype=dtype, backend=backend)
         if self.proj_size:
             self.weight_hr = _parameter((self.proj_size, hidden_size), dtype, backend)
             self.reset_parameters()  # again, to draw W_hr as well
@@ -531,10 +625,11 @@ class LSTMCell(RNNCellBase):
         """
         return (self.proj_size or self.hidden_size, self.hidden_size)
 
-    def step(self, x_proj, state):
+    def step(self, x_proj, state, dropped=None):
         """The LSTM equations, from ``x_proj`` :math:`= W_{ih} x + b_{ih} + b_{hh}` and (h, c)."""
         h, c = state
-        a = F.linear(h, self.weight_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
+        w_hh, h = self.recurrent_inputs(h, dropped)  # W_hh and h, or what dropout leaves
+        a = F.linear(h, w_hh, x_proj)  # a = W_ih x + b_ih + W_hh h + b_hh
         a_i, a_f, a_g, a_o = mg.chunk(a, 4, dim=-1)  # its gate blocks
         i = a_i.sigmoid()             # i = σ(W_ii x + b_ii + W_hi h + b_hi)
         f = a_f.sigmoid()             # f = σ(W_if x + b_if + W_hf h + b_hf)
@@ -546,15 +641,15 @@ class LSTMCell(RNNCellBase):
             h = F.linear(h, self.weight_hr)  # h' = W_hr (o ⊙ tanh(c'))
         return h, c
 
-    def fused_step(self, x_proj, state):
+    def fused_step(self, x_proj, state, dropped=None):
         """:meth:`step` as one node after the product (:func:`minigrad.nn.fused.lstm_step`)."""
-        return fast.lstm_step(self, x_proj, state)
+        return fast.lstm_step(self, x_proj, state, dropped)
 
-    def step_from_input(self, x, state):
+    def step_from_input(self, x, state, dropped=None):
         # The whole-step node takes an h as wide as c: a projected h goes by fused_step.
         if not self.fused or self.proj_size:
-            return super().step_from_input(x, state)
-        return fast.lstm_step_from_input(self, x, state)
+            return super().step_from_input(x, state, dropped)
+        return fast.lstm_step_from_input(self, x, state, dropped)
 
     def extra_repr(self):
         return super().extra_repr() + (f", proj_size={self.proj_size}" if self.proj_size else "")
