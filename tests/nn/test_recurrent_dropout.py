@@ -288,3 +288,16 @@ def test_the_settings_show_in_the_repr():
         "GRU(3, 4, recurrent_dropout=0.25, weight_dropout=0.5)")
     assert repr(nn.LSTMCell(3, 4, recurrent_dropout=0.25)) == (
         "LSTMCell(3, 4, recurrent_dropout=0.25)")
+
+
+def test_a_projected_lstm_drops_its_projected_state(backend, drawn):
+    results = []
+    for fused in (True, False):
+        mg.manual_seed(0)
+        layer = nn.LSTM(3, 5, proj_size=2, recurrent_dropout=0.5, weight_dropout=0.5,
+                        fused=fused, dtype=mg.float64)
+        drawn.clear()
+        output, _ = layer(mg.randn(T, B, 3, dtype=mg.float64))
+        assert [m.shape for m in drawn] == [(20, 2), (B, 2)]  # W_hh is (4H, P), h is (B, P)
+        results.append(output.numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
