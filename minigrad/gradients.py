@@ -45,7 +45,7 @@ class Deferred:
 
     (With ``b`` None it stands for :math:`a^\top \mathbf{1}`, the column sums of ``a``:
     a bias.) A weight used at every time step receives one contribution per step.
-    :class:`~minigrad.autograd.DeferredSums` adds them up a block of steps at a time
+    :class:`~minigrad.accumulate.DeferredSums` adds them up a block of steps at a time
     with one product of the stacked factors, :math:`\sum_t a_t^\top b_t = [a_1; \dots;
     a_k]^\top [b_1; \dots; b_k]`: one large matrix product, instead of :math:`k` small
     ones each followed by an addition into the gradient. Only
@@ -64,7 +64,7 @@ def weight_gradient(node, index, gy, x):
 
     A leaf's is left as factors in a first-order pass, so that the walk sums the
     contributions of many time steps with few large products (see
-    :class:`~minigrad.autograd.DeferredSums`). A recorded pass needs the product.
+    :class:`~minigrad.accumulate.DeferredSums`). A recorded pass needs the product.
     """
     if not recording() and node.inputs[index]._node is None:
         return Deferred(gy, x)

@@ -35,7 +35,7 @@ class DistributedDataParallel(Module):
     The reduction waits for the end of backward because minigrad's walk finishes a
     weight's gradient only there: a recurrent layer's weights receive a share at
     every time step, summed a block of steps at a time
-    (:class:`~minigrad.autograd.DeferredSums`).
+    (:class:`~minigrad.accumulate.DeferredSums`).
 
     A parameter that got no gradient on some rank counts as zeros there; after
     backward every parameter that requires grad holds the averaged gradient.
