@@ -369,7 +369,7 @@ def _class_reduce(losses, kept, class_weights, reduction):
     return losses.sum() / class_weights.sum()
 
 
-def nll_loss(input, target, weight=None, *, ignore_index=None, reduction="mean"):
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
     r"""Negative log-likelihood of class indices under log-probabilities, as PyTorch's.
 
     .. math::
@@ -387,10 +387,11 @@ def nll_loss(input, target, weight=None, *, ignore_index=None, reduction="mean")
         Integer classes in ``[0, C)``, ``(N,)`` or ``(N, d1, ...)``.
     weight : Tensor, optional
         ``(C,)``: a weight :math:`w_c` for each class (1 when omitted).
-    ignore_index : int, optional
+    ignore_index : int or None
         Targets equal to it contribute no loss, no weight and no gradient, whatever
         their input holds (even ``-inf``); a mean over no targets is ``nan``, as in
-        PyTorch. (PyTorch's default is ``-100``; here nothing is ignored unless asked.)
+        PyTorch. ``-100`` by default, as in PyTorch (padding marked ``-100`` is
+        skipped); ``None`` ignores nothing.
     reduction : {"mean", "sum", "none"}
         ``"none"`` returns the losses shaped as ``target``, 0 at ignored positions.
 
@@ -428,7 +429,7 @@ def _nll_parts(op, input, target, weight, ignore_index, reduction):
     return losses, kept, class_weights
 
 
-def cross_entropy(logits, targets, weight=None, *, ignore_index=None, reduction="mean",
+def cross_entropy(logits, targets, weight=None, *, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
     r"""Cross-entropy of class scores against class indices, through a stable log-softmax.
 

@@ -11,6 +11,8 @@ CrossEntropyLoss(reduction='mean', label_smoothing=0.1)
 1.3863
 """
 
+import inspect
+
 from . import functional as F
 from .module import Module
 
@@ -40,10 +42,12 @@ class _Loss(Module):
         return type(self)._function(input, target, reduction=self.reduction, **options)
 
     def extra_repr(self):
-        # Buffers (the class weights) show in state_dict(), not here, as in PyTorch.
+        # Settings left at their defaults are not shown; buffers (the class weights) show in
+        # state_dict(), as in PyTorch.
+        defaults = inspect.signature(type(self).__init__).parameters
         shown = [f"reduction={self.reduction!r}"] + [
             f"{name}={getattr(self, name)!r}" for name in self._options
-            if name not in self._buffers and getattr(self, name) not in (None, 0.0)]
+            if name not in self._buffers and getattr(self, name) != defaults[name].default]
         return ", ".join(shown)
 
 
@@ -71,7 +75,7 @@ class NLLLoss(_Loss):
     _function = F.nll_loss
     _options = ("weight", "ignore_index")
 
-    def __init__(self, weight=None, ignore_index=None, reduction="mean"):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
         super().__init__(reduction, weight=weight, ignore_index=ignore_index)
 
 
@@ -81,6 +85,6 @@ class CrossEntropyLoss(_Loss):
     _function = F.cross_entropy
     _options = ("weight", "ignore_index", "label_smoothing")
 
-    def __init__(self, weight=None, ignore_index=None, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         super().__init__(reduction, weight=weight, ignore_index=ignore_index,
                          label_smoothing=label_smoothing)

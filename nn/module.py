@@ -22,6 +22,13 @@ IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "
 IncompatibleKeys.__doc__ = "The keys that :meth:`Module.load_state_dict` did not match."
 
 
+def _dotted(prefix):
+    """``prefix`` as the start of a dotted name: ``"model"`` gives ``"model."``."""
+    if not isinstance(prefix, str):
+        raise TypeError(f"expected prefix to be a str, got {type(prefix).__name__}")
+    return f"{prefix}." if prefix else ""
+
+
 def _backend_and_dtype(target, backend, dtype):
     """Split :meth:`Module.to`'s positional ``target`` into a backend or a dtype, as Tensor.to."""
     if target is not None:
@@ -155,16 +162,16 @@ class Module:
         for _, module in self.named_modules():
             yield module
 
-    def _walk(self, own, prefix=""):
+    def _walk(self, own, prefix="", recurse=True):
         """Yield ``(dotted name, tensor)`` for ``own(module)`` of this module, then each child's.
 
         This is PyTorch's order (own members first, then each child's, in the order they
         were assigned); a tensor shared between two places appears under both names (state
-        dicts keep both keys).
+        dicts keep both keys). Names start with ``prefix`` (``"model."``, or ``""``).
         """
         for name, value in own(self):
             yield prefix + name, value
-        for name, child in self.named_children():
+        for name, child in self.named_children() if recurse else ():
             yield from child._walk(own, f"{prefix}{name}.")
 
     def _own_parameters(self):
@@ -190,27 +197,78 @@ class Module:
                 seen.add(id(value))
                 yield name, value
 
-    def named_parameters(self):
+    def named_parameters(self, prefix="", recurse=True):
         """Yield ``(dotted name, parameter)`` for every parameter, each object once.
 
         Own parameters come first, then each submodule's, in the order they were
         assigned (PyTorch's order), e.g. ``"lstm.weight_ih_l0"``.
 
+        Parameters
+        ----------
+        prefix : str
+            Put before every name, as in PyTorch (``prefix="model"`` gives
+            ``"model.lstm.weight_ih_l0"``).
+        recurse : bool
+            Include the submodules' parameters; with ``False`` only this module's own.
+
         Yields
         ------
         tuple of str and Parameter
         """
-        yield from self._once(self._all_named_parameters())
+        yield from self._once(self._walk(Module._own_parameters, _dotted(prefix),
+                                         check.boolean("named_parameters", "recurse", recurse)))
 
-    def parameters(self):
+    def parameters(self, recurse=True):
         """Yield every parameter once: what an optimiser takes.
+
+        Parameters
+        ----------
+        recurse : bool
+            Include the submodules' parameters; with ``False`` only this module's own.
 
         Yields
         ------
         Parameter
         """
-        for _, parameter in self.named_parameters():
+        for _, parameter in self.named_parameters(recurse=recurse):
             yield parameter
+
+    def register_parameter(self, name, param):
+        """Add ``param`` as the parameter ``name``, as PyTorch's; ``setattr(self, name, param)``.
+
+        Parameters
+        ----------
+        name : str
+            The attribute name; no dots, not already used by an attribute that is not a
+            parameter.
+        param : Parameter or None
+
+        Raises
+        ------
+        AttributeError, TypeError, KeyError
+            As :meth:`register_buffer`, for the name; ``TypeError`` also if ``param`` is
+            neither a :class:`Parameter` nor ``None`` (wrap a tensor in ``nn.Parameter``).
+        """
+        self._check_new_name("register_parameter", name,
+                             lambda module, n: isinstance(getattr(module, n), Parameter))
+        if not (param is None or isinstance(param, Parameter)):
+            raise TypeError(f"{type(self).__name__}.register_parameter: expected a Parameter or "
+                            f"None for {name!r}, got {type(param).__name__}; wrap it in "
+                            "nn.Parameter(...)")
+        setattr(self, name, param)
+
+    def _check_new_name(self, method, name, kind):
+        """Raise unless ``name`` can name a new member, or one of ``kind`` being replaced."""
+        owner = f"{type(self).__name__}.{method}"
+        if "_buffers" not in self.__dict__:
+            raise AttributeError(f"{owner}: cannot register before Module.__init__() is "
+                                 "called; call super().__init__() first")
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: expected the name to be a str, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"{owner}: expected a name without dots, got {name!r}")
+        if hasattr(self, name) and not kind(self, name):
+            raise KeyError(f"{owner}: attribute {name!r} already exists; choose another name")
 
     # ---- buffers: state that is not learned ---------------------------------------------
 
@@ -262,20 +320,10 @@ class Module:
         >>> model(mg.zeros(4, 2, 3)).shape, model.double().steps.dtype   # integers stay integers
         ((4, 2, 3), dtype('int64'))
         """
-        owner = f"{type(self).__name__}.register_buffer"
-        if "_buffers" not in self.__dict__:
-            raise AttributeError(f"{owner}: cannot register a buffer before Module.__init__() "
-                                 "is called; call super().__init__() first")
-        if not isinstance(name, str):
-            raise TypeError(f"{owner}: expected the buffer name to be a str, got "
-                            f"{type(name).__name__}")
-        if not name or "." in name:
-            raise KeyError(f"{owner}: expected a buffer name without dots, got {name!r}")
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"{owner}: attribute {name!r} already exists; choose another "
-                           "buffer name")
+        self._check_new_name("register_buffer", name, lambda module, n: n in module._buffers)
         self._check_buffer(name, tensor, "register")
-        self._buffers[name] = check.boolean(owner, "persistent", persistent)
+        self._buffers[name] = check.boolean(f"{type(self).__name__}.register_buffer",
+                                            "persistent", persistent)
         super().__setattr__(name, tensor)
 
     def _check_buffer(self, name, tensor, verb):
@@ -290,25 +338,27 @@ class Module:
                 f"{owner}: cannot {verb} a tensor that requires grad as the buffer {name!r}: a "
                 f"buffer is not learned; pass tensor.detach(), or make it an nn.Parameter")
 
-    def named_buffers(self):
+    def named_buffers(self, prefix="", recurse=True):
         """Yield ``(dotted name, tensor)`` for every buffer that holds a tensor, each once.
 
-        In the order of :meth:`named_parameters`: own buffers first, then each submodule's.
+        In the order of :meth:`named_parameters`, whose ``prefix`` and ``recurse`` these
+        are: own buffers first, then each submodule's.
 
         Yields
         ------
         tuple of str and Tensor
         """
-        yield from self._once(self._walk(Module._own_buffers))
+        yield from self._once(self._walk(Module._own_buffers, _dotted(prefix),
+                                         check.boolean("named_buffers", "recurse", recurse)))
 
-    def buffers(self):
-        """Yield every buffer that holds a tensor, once each.
+    def buffers(self, recurse=True):
+        """Yield every buffer that holds a tensor, once each (``recurse`` as in ``parameters``).
 
         Yields
         ------
         Tensor
         """
-        for _, buffer in self.named_buffers():
+        for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ---- modes and gradients ------------------------------------------------------------
@@ -343,10 +393,31 @@ class Module:
         """Put this module and its descendants in evaluation mode; return it."""
         return self.train(False)
 
-    def zero_grad(self):
-        """Forget every parameter's accumulated gradient (``.grad`` becomes ``None``)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's accumulated gradient (``.grad`` becomes ``None``).
+
+        Parameters
+        ----------
+        set_to_none : bool
+            As in PyTorch: with ``False`` each existing gradient becomes zeros instead.
+        """
+        set_to_none = check.boolean("zero_grad", "set_to_none", set_to_none)
         for parameter in self.parameters():
-            parameter.grad = None
+            if set_to_none or parameter.grad is None:
+                parameter.grad = None
+            else:
+                parameter.grad = mg.zeros_like(parameter.grad)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (``False`` freezes the module); return it.
+
+        Optimisers skip a parameter that does not require grad, so a frozen layer keeps
+        its values while the rest trains, as in PyTorch.
+        """
+        requires_grad = check.boolean("requires_grad_", "requires_grad", requires_grad)
+        for parameter in self.parameters():
+            parameter.requires_grad_(requires_grad)
+        return self
 
     def to(self, target=None, *, backend=None, dtype=None):
         """Move every parameter and buffer to another backend and/or floating dtype, in place.

@@ -6,6 +6,7 @@ import math
 import numbers
 
 from minigrad import backends
+from minigrad.factories import zeros_like
 from minigrad.grad_mode import enable_grad
 from minigrad.tensor import Tensor
 
@@ -134,10 +135,19 @@ class Optimizer(abc.ABC):
                     self._update(param, param.grad.data, state, group)
         return loss
 
-    def zero_grad(self):
-        """Forget every parameter's gradient (``.grad`` becomes ``None``)."""
+    def zero_grad(self, set_to_none=True):
+        """Forget every parameter's gradient (``.grad`` becomes ``None``).
+
+        Parameters
+        ----------
+        set_to_none : bool
+            As in PyTorch: with ``False`` each existing gradient becomes zeros instead.
+        """
+        if not isinstance(set_to_none, bool):
+            raise TypeError(f"zero_grad: expected set_to_none to be a bool, got "
+                            f"{set_to_none!r} ({type(set_to_none).__name__})")
         for param in self.params:
-            param.grad = None
+            param.grad = None if set_to_none or param.grad is None else zeros_like(param.grad)
 
     def state_dict(self):
         """Return the parameter groups' settings and per-parameter state as plain data.

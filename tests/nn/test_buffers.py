@@ -107,12 +107,12 @@ def test_bad_buffers_are_refused_as_in_pytorch():
             self.register_buffer("x", mg.zeros(1))
 
     cases = [
-        (AttributeError, lambda: Early(), "Early.register_buffer: cannot register a buffer "
-                                          "before Module.__init__() is called"),
+        (AttributeError, lambda: Early(), "Early.register_buffer: cannot register before "
+                                          "Module.__init__() is called"),
         (TypeError, lambda: counter.register_buffer(1, mg.zeros(1)),
-         "Counter.register_buffer: expected the buffer name to be a str, got int"),
+         "Counter.register_buffer: expected the name to be a str, got int"),
         (KeyError, lambda: counter.register_buffer("a.b", mg.zeros(1)),
-         "Counter.register_buffer: expected a buffer name without dots, got 'a.b'"),
+         "Counter.register_buffer: expected a name without dots, got 'a.b'"),
         (KeyError, lambda: counter.register_buffer("", mg.zeros(1)), "got ''"),
         (KeyError, lambda: counter.register_buffer("linear", mg.zeros(1)),
          "attribute 'linear' already exists"),

@@ -236,15 +236,15 @@ def test_embedding_with_padding_idx(padding_idx):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("ignore_index", [None, 1, -100])
+@pytest.mark.parametrize("ignore_index", [None, 1, -100, "default"])
 def test_cross_entropy(reduction, ignore_index):
     logits, tlogits = ours_and_theirs(random(7, 5))
     targets = np.array([0, 1, 4, 1, 3, 2, 1])
-    if ignore_index == -100:
+    if ignore_index in (-100, "default"):   # PyTorch's default ignores -100, and so do we
         targets[[0, 5]] = -100
-    extra = {} if ignore_index is None else {"ignore_index": ignore_index}
-    ours = F.cross_entropy(logits, mg.tensor(targets), ignore_index=ignore_index,
-                           reduction=reduction)
+    ours_extra = {} if ignore_index == "default" else {"ignore_index": ignore_index}
+    extra = {} if ignore_index in (None, "default") else {"ignore_index": ignore_index}
+    ours = F.cross_entropy(logits, mg.tensor(targets), reduction=reduction, **ours_extra)
     theirs = torch.nn.functional.cross_entropy(tlogits, torch.tensor(targets),
                                                reduction=reduction, **extra)
     close(ours, theirs)

@@ -37,8 +37,67 @@ def test_apply_visits_children_before_their_parent_and_casts_move_every_paramete
     assert {p.dtype for p in model.float().cpu().parameters()} == {np.dtype("float32")}
 
 
+def test_zero_grad_set_to_none_false_keeps_zeros_and_requires_grad_freezes():
+    model = nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1))
+    optimizer = mg.optim.SGD(model.parameters(), lr=0.1)
+    model(mg.randn(4, 2)).sum().backward()
+    model.zero_grad(set_to_none=False)
+    assert all(not p.grad.numpy().any() and p.grad.shape == p.shape
+               for p in model.parameters())
+    model(mg.randn(4, 2)).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    assert all(not p.grad.numpy().any() for p in model.parameters())
+    optimizer.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    frozen = model[0].weight.numpy().copy()
+    assert model[0].requires_grad_(False) is model[0]
+    model(mg.randn(4, 2)).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(model[0].weight.numpy(), frozen)
+    assert model[0].weight.grad is None and model[1].weight.grad is not None
+    with pytest.raises(TypeError, match="zero_grad: expected set_to_none to be a bool"):
+        optimizer.zero_grad(set_to_none=None)
+
+
+def test_register_parameter_refuses_what_is_not_a_parameter():
+    layer = nn.Linear(2, 2)
+    layer.register_parameter("scale", nn.Parameter(mg.ones(1)))
+    layer.register_parameter("scale", None)   # a parameter may be replaced, as in PyTorch
+    layer.register_parameter("shift", nn.Parameter(mg.zeros(1)))
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias", "shift"]
+    with pytest.raises(TypeError, match=r"Linear.register_parameter: expected a Parameter or "
+                                        r"None for 'gain', got Tensor; wrap it in nn.Parameter"):
+        layer.register_parameter("gain", mg.ones(1))
+    with pytest.raises(KeyError, match="attribute 'in_features' already exists"):
+        layer.register_parameter("in_features", nn.Parameter(mg.ones(1)))
+
+
 torch = pytest.importorskip("torch")
 F = nn.functional
+
+
+def test_module_listings_take_pytorchs_prefix_and_recurse():
+    def build(framework):
+        class Net(framework.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_parameter("scale", framework.nn.Parameter(framework.ones(1)))
+                self.register_buffer("steps", framework.zeros(3))
+                self.body = framework.nn.Sequential(framework.nn.Linear(2, 3),
+                                                    framework.nn.LayerNorm(3))
+                self.body[1].register_buffer("count", framework.zeros(1))
+        return Net()
+
+    ours, theirs = build(mg), build(torch)
+    for method, arguments in [("named_parameters", {}), ("named_parameters", {"prefix": "m"}),
+                              ("named_parameters", {"recurse": False}),
+                              ("named_buffers", {"prefix": "m"}),
+                              ("named_buffers", {"recurse": False}), ("named_modules", {})]:
+        assert ([name for name, _ in getattr(ours, method)(**arguments)]
+                == [name for name, _ in getattr(theirs, method)(**arguments)]), (method, arguments)
+    assert len(list(ours.parameters(recurse=False))) == 1
+    assert len(list(ours.buffers(recurse=False))) == 1
+    assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
 def ours_and_theirs(array, requires_grad=True):
