@@ -301,3 +301,17 @@ def test_a_projected_lstm_drops_its_projected_state(backend, drawn):
         assert [m.shape for m in drawn] == [(20, 2), (B, 2)]  # W_hh is (4H, P), h is (B, P)
         results.append(output.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-12, atol=1e-12)
+
+
+def test_a_packed_sequence_gets_the_masks_of_its_lengths_form(backend):
+    from minigrad.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    layer = nn.GRU(3, 4, bidirectional=True, recurrent_dropout=0.5, weight_dropout=0.5,
+                   dtype=mg.float64)
+    x, lengths = mg.randn(T, 3, 3, dtype=mg.float64), [4, 6, 2]
+    mg.manual_seed(3)
+    padded, h_padded = layer(x, lengths=lengths)
+    mg.manual_seed(3)
+    packed, h_packed = layer(pack_padded_sequence(x, lengths, enforce_sorted=False))
+    np.testing.assert_array_equal(pad_packed_sequence(packed, total_length=T)[0].numpy(),
+                                  padded.numpy())
+    np.testing.assert_array_equal(h_packed.numpy(), h_padded.numpy())
