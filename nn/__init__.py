@@ -11,7 +11,7 @@ r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's pu
 """
 
 from . import functional, init, parallel, utils
-from .activation import Dropout, ReLU, Sigmoid, Tanh
+from .activation import Dropout, Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .linear import Embedding, Linear
 from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .container import ModuleList, Sequential
@@ -24,7 +24,8 @@ F = functional
 
 __all__ = [
     "GRU", "LSTM", "RNN", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "F",
-    "GRUCell", "IncompatibleKeys", "LSTMCell", "LayerNorm", "Linear", "MSELoss", "Module",
-    "ModuleList", "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
-    "Sequential", "Sigmoid", "Tanh", "functional", "init", "parallel", "utils",
+    "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell", "LayerNorm", "Linear",
+    "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "RNNBase",
+    "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
+    "init", "parallel", "utils",
 ]

@@ -1,4 +1,6 @@
-r"""Elementwise layers: the nonlinearities and dropout, as modules for :class:`Sequential`."""
+r"""Elementwise layers: the nonlinearities, softmaxes, dropout and reshapes, as modules."""
+
+import numbers
 
 from . import _checks as check
 from . import functional as F
@@ -58,3 +60,74 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}"
+
+
+class Identity(Module):
+    r""":math:`y = x`: a placeholder layer, as PyTorch's (its arguments are ignored)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+class _OverDim(Module):
+    """A module applying its tensor method over one dim, given by keyword as in PyTorch."""
+
+    _method = None
+
+    def __init__(self, dim=None):
+        super().__init__()
+        if not check.is_number(numbers.Integral, dim):
+            raise TypeError(
+                f"{type(self).__name__}: expected dim to be an int, got {dim!r}; write "
+                f"{type(self).__name__}(dim=1) for (N, C) scores (PyTorch's guess without a "
+                "dim is deprecated)")
+        self.dim = int(dim)
+
+    def forward(self, x):
+        check.tensor(type(self).__name__, "input", x)
+        return getattr(x, self._method)(dim=self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_OverDim):
+    r""":math:`y_i = e^{x_i} / \sum_j e^{x_j}` over ``dim`` (see :func:`minigrad.softmax`)."""
+
+    _method = "softmax"
+
+
+class LogSoftmax(_OverDim):
+    r""":math:`y_i = x_i - \log \sum_j e^{x_j}` over ``dim``: the input of :class:`NLLLoss`.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.LogSoftmax(dim=1))
+    >>> loss = nn.NLLLoss()(model(mg.randn(2, 3)), mg.tensor([0, 3]))
+    >>> model
+    Sequential(
+      (0): Linear(3, 4, bias=True)
+      (1): LogSoftmax(dim=1)
+    )
+    """
+
+    _method = "log_softmax"
+
+
+class Flatten(Module):
+    r"""Merge dims ``start_dim`` to ``end_dim`` into one; by default all but the batch dim."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        check.tensor("Flatten", "input", x)
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

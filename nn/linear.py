@@ -134,6 +134,41 @@ class Embedding(Module):
         )
         self.reset_parameters()
 
+    @classmethod
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """A table whose weight is ``embeddings`` (shared, not copied), as PyTorch's.
+
+        Parameters
+        ----------
+        embeddings : Tensor
+            Floating, ``(num_embeddings, embedding_dim)``; its dtype and backend are the
+            table's.
+        freeze : bool
+            Keep the weight fixed (``requires_grad=False``), so optimisers skip it.
+        padding_idx : int, optional
+            As in the constructor, except that its row keeps the given values.
+
+        Returns
+        -------
+        Embedding
+
+        Examples
+        --------
+        >>> from minigrad import nn
+        >>> table = nn.Embedding.from_pretrained(mg.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> table(mg.tensor([1])).numpy(), table.weight.requires_grad
+        (array([[3., 4.]], dtype=float32), False)
+        """
+        check.floating("Embedding.from_pretrained", "embeddings", embeddings)
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: expected embeddings of shape "
+                             f"(num_embeddings, embedding_dim), got {embeddings.shape}")
+        table = cls(*embeddings.shape, padding_idx=padding_idx, dtype=embeddings.dtype,
+                    backend=embeddings.backend)
+        table.weight = Parameter(embeddings.detach(), requires_grad=not check.boolean(
+            "Embedding.from_pretrained", "freeze", freeze))
+        return table
+
     def reset_parameters(self):
         r"""Draw the weight from :math:`\mathcal{N}(0, 1)`, then zero the ``padding_idx`` row."""
         init.normal_(self.weight)

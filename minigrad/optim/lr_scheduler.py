@@ -27,8 +27,8 @@ import abc
 import math
 import numbers
 
-__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "ReduceLROnPlateau",
-           "StepLR"]
+__all__ = ["CosineAnnealingLR", "ExponentialLR", "LRScheduler", "LambdaLR", "MultiStepLR",
+           "ReduceLROnPlateau", "StepLR"]
 
 
 class LRScheduler(abc.ABC):
@@ -111,6 +111,31 @@ class StepLR(LRScheduler):
         if self.last_epoch == 0 or self.last_epoch % self.step_size:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
+
+
+class MultiStepLR(LRScheduler):
+    r"""Multiply each rate by ``gamma`` at each epoch in ``milestones``:
+    :math:`\eta_t = \eta_0 \gamma^{|\{m \in \text{milestones} : m \le t\}|}`.
+
+    A milestone listed twice multiplies by :math:`\gamma^2` there, as in PyTorch.
+    """
+
+    state_names = LRScheduler.state_names + ("milestones", "gamma")
+
+    def __init__(self, optimizer, milestones, gamma=0.1):
+        milestones = list(milestones) if isinstance(milestones, (list, tuple, range)) else None
+        if milestones is None or not all(
+                isinstance(m, numbers.Integral) and not isinstance(m, bool) and m >= 0
+                for m in milestones):
+            raise ValueError(f"MultiStepLR: expected milestones to be a list of epochs "
+                             f"(ints >= 0), got {milestones!r}")
+        self.milestones = sorted(int(m) for m in milestones)
+        self.gamma = _positive("MultiStepLR", "gamma", gamma)
+        super().__init__(optimizer)
+
+    def get_lr(self):
+        hits = sum(1 for milestone in self.milestones if milestone == self.last_epoch)
+        return [lr * self.gamma ** hits for lr in self._current()]
 
 
 class ExponentialLR(LRScheduler):

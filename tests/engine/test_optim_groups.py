@@ -119,6 +119,7 @@ def test_group_errors_say_what_was_expected():
 
 SCHEDULERS = [
     ("StepLR", {"step_size": 3, "gamma": 0.5}),
+    ("MultiStepLR", {"milestones": [5, 2, 9, 5], "gamma": 0.5}),   # 5 twice: gamma ** 2 there
     ("ExponentialLR", {"gamma": 0.9}),
     ("CosineAnnealingLR", {"T_max": 4, "eta_min": 0.01}),
     ("LambdaLR", {"lr_lambda": lambda epoch: 1.0 / (1 + epoch)}),

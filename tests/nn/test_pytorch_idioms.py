@@ -181,3 +181,66 @@ def test_a_pytorch_gru_state_dict_is_refused_with_the_fix(reset_after):
         cell.load_state_dict(torch.nn.GRUCell(3, 2).state_dict())
     # PyTorch LSTMs compute the same cell: their tensors load as they are.
     nn.LSTM(3, 2).load_state_dict(torch.nn.LSTM(3, 2).state_dict())
+
+
+@pytest.mark.parametrize("name, arguments", [
+    ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("LogSoftmax", {"dim": 0}),
+    ("Flatten", {}), ("Flatten", {"start_dim": 0, "end_dim": 1}), ("Identity", {"unused": 3}),
+])
+def test_softmax_flatten_and_identity_modules_as_pytorch(name, arguments):
+    ours, theirs = getattr(nn, name)(**arguments), getattr(torch.nn, name)(**arguments)
+    assert repr(ours) == repr(theirs)
+    x, tx = ours_and_theirs(np.random.default_rng(0).standard_normal((2, 3, 4)))
+    y, ty = ours(x), theirs(tx)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12)
+    upstream = np.random.default_rng(1).standard_normal(ty.shape)
+    (y * mg.tensor(upstream)).sum().backward()
+    (ty * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_softmax_modules_need_a_dim():
+    with pytest.raises(TypeError, match=r"LogSoftmax: expected dim to be an int, got None; "
+                                        r"write LogSoftmax\(dim=1\)"):
+        nn.LogSoftmax()
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_embedding_from_pretrained_as_pytorch(freeze):
+    table = np.random.default_rng(0).standard_normal((5, 3))
+    ours = nn.Embedding.from_pretrained(mg.tensor(table), freeze=freeze, padding_idx=1)
+    theirs = torch.nn.Embedding.from_pretrained(torch.tensor(table), freeze=freeze,
+                                                padding_idx=1)
+    assert repr(ours) == repr(theirs)
+    assert ours.weight.requires_grad == theirs.weight.requires_grad == (not freeze)
+    np.testing.assert_array_equal(ours.weight.numpy(), theirs.weight.detach().numpy())
+    indices = np.array([1, 4, 1])
+    np.testing.assert_array_equal(ours(mg.tensor(indices)).numpy(),
+                                  theirs(torch.tensor(indices)).detach().numpy())
+    with pytest.raises(ValueError, match=r"expected embeddings of shape \(num_embeddings, "
+                                         r"embedding_dim\), got \(5,\)"):
+        nn.Embedding.from_pretrained(mg.zeros(5))
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+def test_clip_grad_norm_and_value_as_pytorch(norm_type):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
+    ours = [mg.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    for params, module in ((ours, mg), (theirs, torch)):
+        sum(((p * p * p).sum() for p in params), module.tensor(0.0, dtype=module.float64)
+            ).backward()
+    total = nn.utils.clip_grad_norm_(ours, 1.0, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0, norm_type)
+    np.testing.assert_allclose(total.numpy(), expected.numpy(), rtol=1e-12)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+    nn.utils.clip_grad_value_(ours, 0.1)
+    torch.nn.utils.clip_grad_value_(theirs, 0.1)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="clip_grad_norm_: expected norm_type > 0"):
+        nn.utils.clip_grad_norm_(ours, 1.0, 0)
+    with pytest.raises(ValueError, match="clip_grad_value_: expected clip_value >= 0"):
+        nn.utils.clip_grad_value_(ours, -1.0)
