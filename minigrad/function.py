@@ -51,40 +51,31 @@ class Function:
         TypeError
             If no input is a Tensor, or one is neither a Tensor nor a number.
         """
-        # One pass over the inputs gathers the arrays, the backend, and what recording
-        # needs: every op of a forward pass takes this path.
-        backend = None
-        arrays = []
-        needs = []
-        rank = 0
-        number_at = None  # where the last Python number among the inputs is
+        # Gather, in one pass: the arrays, their backend, which inputs need a gradient,
+        # and the deepest node among them.
+        backend, arrays, needs, rank, numbers = None, [], [], 0, False
         for t in inputs:
-            if isinstance(t, Tensor):
-                if t._backend is not backend:
-                    if backend is not None:
-                        raise _mixed_backends(cls, backend, t._backend)
-                    backend = t._backend
-                arrays.append(t._data)
-                if t._requires_grad:
-                    needs.append(True)
-                    node = t._node
-                    if node is not None and node.rank > rank:
-                        rank = node.rank
-                    continue
-            else:  # a constant: NumPy scalars become Python numbers, anything else is refused
-                number_at = len(arrays)
+            if not isinstance(t, Tensor):  # a constant: NumPy scalars become Python numbers
                 arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
-            needs.append(False)
+                needs.append(False)
+                numbers = True
+                continue
+            if t._backend is not backend and backend is not None:
+                raise _mixed_backends(cls, backend, t._backend)
+            backend = t._backend
+            arrays.append(t._data)
+            needs.append(t._requires_grad)
+            if t._requires_grad and t._node is not None and t._node.rank > rank:
+                rank = t._node.rank
         if backend is None:
-            raise TypeError(f"{_name(cls)}: expected a Tensor operand, got "
-                            f"{', '.join(type(t).__name__ for t in inputs)}")
-        if number_at is not None and cls.numbers_as_arrays:
-            # A binary op (the only kind that opts in): the other operand is an array.
-            arrays[number_at] = backend.number_as_array(arrays[number_at], arrays[1 - number_at])
+            raise _no_tensor(cls, inputs)
+        if numbers and cls.numbers_as_arrays:
+            _numbers_as_arrays(backend, arrays)
         fn = object.__new__(cls)
         fn.backend = backend
+        # Run forward. Unary and binary ops without options, most ops, take a plain call:
+        # the performance page says why.
         try:
-            # Unary and binary ops without parameters are most ops: a plain call is cheaper.
             if params or len(arrays) > 2:
                 out = fn.forward(backend.xp, *arrays, **params)
             elif len(arrays) == 2:
@@ -95,27 +86,17 @@ class Function:
             raise _op_error(cls, inputs, params, err) from err
         if type(out) is not backend.array_type and type(out) is not tuple:
             out = backend.xp.asarray(out)  # a NumPy scalar, NumPy's form of a 0-d result
-        if not recording() or True not in needs:
-            if type(out) is tuple:
-                return tuple([Tensor(y, backend) for y in out])
-            return Tensor(out, backend)
-        # On the tape: its inputs (and their arrays, what a first-order backward computes
-        # with), which need a gradient, and a rank deeper than every input's, so that the
-        # walk meets all of a node's consumers before the node.
-        # Tuples rather than lists, so that a long unroll's graph starts few garbage
-        # collections (the performance page, "Fewer objects for the garbage collector").
-        fn.inputs = inputs
-        fn.arrays = tuple(arrays)
-        fn.needs_input_grad = tuple(needs)
-        fn.rank = rank + 1
-        fn.hooks = None
+        # Record, if a gradient may be asked for: the inputs, their arrays (what a
+        # first-order rule computes with), which need a gradient, and a rank deeper than
+        # every input's. Tuples, which the garbage collector soon stops tracking.
+        if recording() and True in needs:
+            fn.inputs, fn.arrays, fn.needs_input_grad = inputs, tuple(arrays), tuple(needs)
+            fn.rank, fn.hooks, fn.n_outputs = rank + 1, None, 1
+        else:
+            fn = None
         if type(out) is tuple:
-            fn.n_outputs = len(out)
-            # Nodes keep no outputs: the tape's printers need the shape of one nothing used.
-            fn.output_shapes = tuple([y.shape for y in out])
-            return tuple([Tensor(y, backend, True, fn, i) for i, y in enumerate(out)])
-        fn.n_outputs = 1
-        return Tensor(out, backend, True, fn)
+            return _several_outputs(out, backend, fn)
+        return Tensor(out, backend, fn is not None, fn)
 
     def operands(self):
         """The node's inputs as its backward rule computes with them.
@@ -184,11 +165,29 @@ class Function:
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"
 
 
+def _no_tensor(cls, inputs):
+    return TypeError(f"{_name(cls)}: expected a Tensor operand, got "
+                     f"{', '.join(type(t).__name__ for t in inputs)}")
+
+
+def _several_outputs(out, backend, fn):
+    """The Tensors of an op with several outputs (``split``, a fused cell), recorded by
+    ``fn`` unless it is ``None``."""
+    if fn is None:
+        return tuple([Tensor(y, backend) for y in out])
+    fn.n_outputs = len(out)
+    # Nodes keep no outputs: the tape's printers need the shape of one nothing used.
+    fn.output_shapes = tuple([y.shape for y in out])
+    return tuple([Tensor(y, backend, True, fn, i) for i, y in enumerate(out)])
+
+
 def _numbers_as_arrays(backend, arrays):
     """Hand the Python number of a binary op's operands to ``backend.number_as_array``.
 
-    For :meth:`Function.call`, whose caller, a backward rule, passes one array at least;
-    :meth:`Function.apply` knows where its number is and converts it itself.
+    The one place where a number constant becomes what the backend computes with
+    fastest: :meth:`Function.apply` and :meth:`Function.call` call it for the ops
+    that opt in, ``Where`` for its two values. ``arrays`` is a list of two operands,
+    one of them an array at least; it is changed in place.
     """
     a, b = arrays
     if type(b) is float or type(b) is int:
