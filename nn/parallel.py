@@ -27,8 +27,8 @@ class DistributedDataParallel(Module):
     ranks together train exactly as one process on the whole batch (up to the order of
     float additions).
 
-    At construction the parameters are overwritten with rank 0's, so the ranks start
-    alike whatever their seeds. A forward with grad mode on arranges for the next
+    At construction the parameters and buffers are overwritten with rank 0's, so the
+    ranks start alike whatever their seeds. A forward with grad mode on arranges for the next
     ``backward()`` to average the gradients when it ends: the parameters' gradients
     are packed into *buckets* of about ``bucket_cap_mb`` megabytes, one
     ``Allreduce`` each, so a step makes a few collective calls, not one per parameter.
@@ -81,8 +81,8 @@ class DistributedDataParallel(Module):
         params = [p for p in module.parameters() if p.requires_grad]
         self.buckets = _buckets(params, int(bucket_cap_mb * 2**20))
         with mg.no_grad():
-            for p in module.parameters():
-                dist.broadcast(p, src=0)
+            for tensor in [*module.parameters(), *module.buffers()]:
+                dist.broadcast(tensor, src=0)
 
     def forward(self, *args, **kwargs):
         """The wrapped module's forward; with grad mode on, the next backward averages."""

@@ -18,7 +18,10 @@ dist.init()
 rank, size = dist.get_rank(), dist.get_world_size()
 mg.manual_seed(1 + rank)
 net = run.Net()
+net.register_buffer("seen", mg.tensor([rank]))   # buffers start as rank 0's too
+net.register_buffer("scale", mg.full((2,), 1.0 + rank))
 model = nn.parallel.DistributedDataParallel(net)
+assert net.seen.numpy().tolist() == [0] and net.scale.numpy().tolist() == [1.0, 1.0]
 
 calls = []
 all_reduce = dist.all_reduce
