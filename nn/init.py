@@ -11,7 +11,8 @@ import minigrad as mg
 
 from . import _checks as check
 
-__all__ = ["constant_", "normal_", "orthogonal_", "uniform_", "xavier_uniform_", "zeros_"]
+__all__ = ["calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_", "normal_",
+           "orthogonal_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"]
 
 
 def _draw(kind, tensor, shape=None):
@@ -171,6 +172,88 @@ def xavier_uniform_(tensor, gain=1.0):
     fan_in, fan_out = _fans(tensor, "xavier_uniform_")
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    r"""Fill ``tensor`` with :math:`\mathcal{N}(0, \sigma^2)`, Glorot and Bengio's variance.
+
+    .. math::
+        \sigma = \text{gain} \sqrt{\frac{2}{\text{fan\_in} + \text{fan\_out}}}
+
+    The normal twin of :func:`xavier_uniform_` (same variance); arguments and errors
+    as there.
+    """
+    check.floating("xavier_normal_", "tensor", tensor)
+    gain = check.real("xavier_normal_", "gain", gain)
+    fan_in, fan_out = _fans(tensor, "xavier_normal_")
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+_GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
+
+
+def calculate_gain(nonlinearity, param=None):
+    r"""PyTorch's recommended gain for a nonlinearity: the factor that keeps variances steady.
+
+    ``"linear"`` and ``"sigmoid"`` 1, ``"tanh"`` 5/3, ``"relu"`` :math:`\sqrt 2`,
+    ``"leaky_relu"`` :math:`\sqrt{2 / (1 + a^2)}` with negative slope ``param``
+    (0.01 when omitted).
+
+    Raises
+    ------
+    ValueError
+        If ``nonlinearity`` is none of these.
+    """
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else check.real("calculate_gain", "param", param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"calculate_gain: expected a nonlinearity in "
+                         f"{sorted([*_GAINS, 'leaky_relu'])}, got {nonlinearity!r}")
+    return _GAINS[nonlinearity]
+
+
+def _kaiming_std(op, tensor, a, mode, nonlinearity):
+    r"""He et al.'s :math:`\text{gain} / \sqrt{\text{fan}}`, the fan chosen by ``mode``."""
+    check.floating(op, "tensor", tensor)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"{op}: expected mode 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(tensor, op)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0
+
+
+def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    r"""Fill ``tensor`` with :math:`\mathcal{U}(-b, b)`, He et al.'s bound, as PyTorch's.
+
+    .. math::
+        b = \sqrt{3}\, \frac{\text{gain}}{\sqrt{\text{fan}}}
+
+    with ``gain = calculate_gain(nonlinearity, a)`` and ``fan`` the fan-in or fan-out
+    (``mode``). It keeps the variance of ReLU layers' activations steady.
+
+    Raises
+    ------
+    TypeError
+        If ``tensor`` is not floating point.
+    ValueError
+        If ``tensor`` has fewer than 2 dimensions, or ``mode`` or ``nonlinearity`` is
+        unknown.
+    """
+    bound = math.sqrt(3.0) * _kaiming_std("kaiming_uniform_", tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
+    r"""Fill ``tensor`` with :math:`\mathcal{N}(0, \sigma^2)`, He et al.'s variance.
+
+    .. math::
+        \sigma = \frac{\text{gain}}{\sqrt{\text{fan}}}
+
+
+    The normal twin of :func:`kaiming_uniform_`; arguments and errors as there.
+    """
+    return normal_(tensor, 0.0, _kaiming_std("kaiming_normal_", tensor, a, mode, nonlinearity))
 
 
 def orthogonal_(tensor, gain=1.0):

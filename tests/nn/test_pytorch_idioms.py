@@ -244,3 +244,25 @@ def test_clip_grad_norm_and_value_as_pytorch(norm_type):
         nn.utils.clip_grad_norm_(ours, 1.0, 0)
     with pytest.raises(ValueError, match="clip_grad_value_: expected clip_value >= 0"):
         nn.utils.clip_grad_value_(ours, -1.0)
+
+
+def test_init_gains_and_bounds_as_pytorch():
+    for nonlinearity, param in [("linear", None), ("sigmoid", None), ("tanh", None),
+                                ("relu", None), ("leaky_relu", None), ("leaky_relu", 0.2)]:
+        assert nn.init.calculate_gain(nonlinearity, param) == pytest.approx(
+            torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-15)
+    with pytest.raises(ValueError, match="calculate_gain: expected a nonlinearity in"):
+        nn.init.calculate_gain("gelu")
+    # Same shape and settings: the largest |value| sits just under the bound in both.
+    for mode in ("fan_in", "fan_out"):
+        ours = nn.init.kaiming_uniform_(mg.zeros(300, 200), a=0.1, mode=mode).numpy()
+        theirs = torch.nn.init.kaiming_uniform_(torch.zeros(300, 200), a=0.1, mode=mode)
+        assert abs(ours).max() == pytest.approx(float(theirs.abs().max()), rel=1e-3)
+        ours = nn.init.kaiming_normal_(mg.zeros(300, 200), mode=mode).numpy()
+        theirs = torch.nn.init.kaiming_normal_(torch.zeros(300, 200), mode=mode)
+        assert ours.std() == pytest.approx(float(theirs.std()), rel=0.02)
+    ours = nn.init.xavier_normal_(mg.zeros(300, 200), gain=2.0).numpy()
+    theirs = torch.nn.init.xavier_normal_(torch.zeros(300, 200), gain=2.0)
+    assert ours.std() == pytest.approx(float(theirs.std()), rel=0.02)
+    with pytest.raises(ValueError, match="kaiming_uniform_: expected mode 'fan_in' or 'fan_out'"):
+        nn.init.kaiming_uniform_(mg.zeros(2, 2), mode="in")
