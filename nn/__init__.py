@@ -13,7 +13,7 @@ r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's pu
 from . import functional, init, parallel, utils
 from .activation import Dropout, Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .linear import Embedding, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .container import ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
 from .normalization import LayerNorm
@@ -23,9 +23,9 @@ from .rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 F = functional
 
 __all__ = [
-    "GRU", "LSTM", "RNN", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Embedding", "F",
-    "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell", "LayerNorm", "Linear",
-    "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss", "Parameter", "RNNBase",
-    "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "functional",
-    "init", "parallel", "utils",
+    "GRU", "LSTM", "RNN", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout",
+    "Embedding", "F", "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell",
+    "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss",
+    "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "Softmax",
+    "Tanh", "functional", "init", "parallel", "utils",
 ]

@@ -12,9 +12,9 @@ from . import _checks as check
 from .normalization import layer_norm
 
 __all__ = [
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "embedding", "layer_norm",
-    "linear", "log_softmax",
-    "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus", "tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
+    "embedding", "layer_norm", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
+    "softmax", "softplus", "tanh",
 ]
 
 tanh = mg.tanh
@@ -267,6 +267,58 @@ def mse_loss(input, target, reduction="mean"):
     input, target = _floating_pair("mse_loss", input, target)
     difference = input - target
     return _reduce(difference * difference, reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    r"""Binary cross-entropy of probabilities :math:`x \in [0, 1]` against targets, as PyTorch's.
+
+    .. math::
+        \ell_n = -w_n \left(y_n \log x_n + (1 - y_n) \log(1 - x_n)\right)
+
+    each log clamped at :math:`-100`, as PyTorch does, so a probability of exactly 0 or
+    1 gives a finite loss. Prefer :func:`binary_cross_entropy_with_logits` on the
+    logits: it never needs the clamp.
+
+    Parameters
+    ----------
+    input : Tensor
+        Probabilities :math:`x` (e.g. from ``sigmoid``), floating.
+    target : Tensor
+        :math:`y`, of ``input``'s shape and floating dtype.
+    weight : Tensor, optional
+        :math:`w`, broadcast against ``input``.
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    Tensor
+        A scalar, or ``input``'s shape with ``reduction="none"``.
+
+    Raises
+    ------
+    TypeError
+        If ``input`` or ``target`` is not floating point.
+    ValueError
+        If their shapes differ, or ``input`` holds a value outside :math:`[0, 1]`.
+    """
+    _reduction("binary_cross_entropy", reduction)
+    check.floating("binary_cross_entropy", "input", input)
+    check.floating("binary_cross_entropy", "target", target)
+    _same_shape("binary_cross_entropy", input, target)
+    low, high = mg.stack([input.min(), input.max()]).tolist() if input.numel() else (0, 0)
+    if low < 0 or high > 1:
+        raise ValueError(f"binary_cross_entropy: expected input probabilities in [0, 1], got "
+                         f"values from {low} to {high}; pass logits to "
+                         f"binary_cross_entropy_with_logits instead")
+    losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def _clamped_log(p):
+    r""":math:`\max(\log p, -100)`, whose gradient is 0, not NaN, where ``p`` is 0."""
+    # log(0) would be -inf, and its backward 0 / 0: the zeros take log(1) and then -100.
+    positive = p > 0
+    return mg.where(positive, mg.where(positive, p, 1.0).log(), -100.0).clip(min=-100.0)
 
 
 def binary_cross_entropy_with_logits(logits, targets, reduction="mean"):

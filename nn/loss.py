@@ -16,7 +16,7 @@ import inspect
 from . import functional as F
 from .module import Module
 
-__all__ = ["BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
 
 
 class _Loss(Module):
@@ -58,6 +58,16 @@ class MSELoss(_Loss):
 
     def __init__(self, reduction="mean"):
         super().__init__(reduction)
+
+
+class BCELoss(_Loss):
+    """:func:`~minigrad.nn.functional.binary_cross_entropy` as a module: input probabilities."""
+
+    _function = F.binary_cross_entropy
+    _options = ("weight",)
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction, weight=weight)
 
 
 class BCEWithLogitsLoss(_Loss):

@@ -266,3 +266,28 @@ def test_init_gains_and_bounds_as_pytorch():
     assert ours.std() == pytest.approx(float(theirs.std()), rel=0.02)
     with pytest.raises(ValueError, match="kaiming_uniform_: expected mode 'fan_in' or 'fan_out'"):
         nn.init.kaiming_uniform_(mg.zeros(2, 2), mode="in")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_binary_cross_entropy_as_pytorch(reduction, weighted):
+    rng = np.random.default_rng(0)
+    probabilities = np.concatenate([rng.uniform(0.05, 0.95, 6), [0.0, 1.0]]).reshape(2, 4)
+    targets = np.array([[0.0, 1.0, 0.3, 1.0], [1.0, 0.0, 1.0, 0.0]])
+    weight = rng.uniform(0.5, 2.0, (1, 4)) if weighted else None
+    ours, theirs = ours_and_theirs(probabilities)
+    w_ours, w_theirs = (None, None) if weight is None else (mg.tensor(weight),
+                                                            torch.tensor(weight))
+    loss = nn.BCELoss(w_ours, reduction)(ours, mg.tensor(targets))
+    expected = torch.nn.BCELoss(w_theirs, reduction=reduction)(theirs, torch.tensor(targets))
+    np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12)
+    # Away from the clamped 0 and 1, the gradients agree too.
+    loss.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy().ravel()[:6], theirs.grad.numpy().ravel()[:6],
+                               rtol=1e-10)
+    assert np.isfinite(ours.grad.numpy()).all()
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: expected input probabilities "
+                                         r"in \[0, 1\], got values from -1.0 to 0.5; pass "
+                                         r"logits to binary_cross_entropy_with_logits"):
+        F.binary_cross_entropy(mg.tensor([-1.0, 0.5]), mg.tensor([0.0, 1.0]))
