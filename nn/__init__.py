@@ -14,7 +14,7 @@ from . import functional, init, parallel, utils
 from .activation import Dropout, Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .linear import Embedding, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
-from .container import ModuleList, Sequential
+from .container import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
 from .normalization import LayerNorm
 from .rnn import GRU, LSTM, RNN, RNNBase
@@ -25,7 +25,7 @@ F = functional
 __all__ = [
     "GRU", "LSTM", "RNN", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout",
     "Embedding", "F", "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell",
-    "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleList", "NLLLoss",
-    "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid", "Softmax",
-    "Tanh", "functional", "init", "parallel", "utils",
+    "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList",
+    "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid",
+    "Softmax", "Tanh", "functional", "init", "parallel", "utils",
 ]

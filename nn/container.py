@@ -1,4 +1,6 @@
-r"""Containers: modules that hold a list of modules, and run them one after another."""
+r"""Containers: modules that hold a list or a dict of modules, or run them in a row."""
+
+import collections.abc
 
 from .module import Module
 
@@ -83,3 +85,80 @@ class Sequential(ModuleList):
         for module in self:
             x = module(x)
         return x
+
+
+class ModuleDict(Module):
+    r"""A dict of modules, each registered under its key, as PyTorch's.
+
+    Parameters
+    ----------
+    modules : mapping or iterable of (str, Module) pairs, optional
+        The initial items, in order.
+
+    Examples
+    --------
+    >>> from minigrad import nn
+    >>> heads = nn.ModuleDict({"tags": nn.Linear(4, 5), "next": nn.Linear(4, 10)})
+    >>> list(heads), heads["tags"](mg.randn(2, 4)).shape
+    (['tags', 'next'], (2, 5))
+    >>> list(heads.state_dict())
+    ['tags.weight', 'tags.bias', 'next.weight', 'next.bias']
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: expected a Module for {key!r}, got "
+                            f"{type(module).__name__}")
+        self._check_new_name("__setitem__", key,
+                             lambda dictionary, name: isinstance(getattr(dictionary, name),
+                                                                 Module))
+        setattr(self, key, module)
+
+    def __getitem__(self, key):
+        return getattr(self, self._present(key))
+
+    def __delitem__(self, key):
+        delattr(self, self._present(key))
+
+    def _present(self, key):
+        if key not in self:
+            raise KeyError(f"ModuleDict: no module {key!r}; the keys are {list(self)}")
+        return key
+
+    def __contains__(self, key):
+        return isinstance(key, str) and isinstance(vars(self).get(key), Module)
+
+    def __len__(self):
+        return sum(1 for _ in self.named_children())
+
+    def __iter__(self):
+        return (name for name, _ in self.named_children())
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return list(self)
+
+    def values(self):
+        """The modules, in insertion order."""
+        return list(self.children())
+
+    def items(self):
+        """The ``(key, module)`` pairs, in insertion order."""
+        return list(self.named_children())
+
+    def update(self, modules):
+        """Add (or replace) each ``(key, module)`` of a mapping or of an iterable of pairs."""
+        pairs = modules.items() if isinstance(modules, collections.abc.Mapping) else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key):
+        """Remove the module ``key`` and return it."""
+        module = self[key]
+        del self[key]
+        return module

@@ -291,3 +291,24 @@ def test_binary_cross_entropy_as_pytorch(reduction, weighted):
                                          r"in \[0, 1\], got values from -1.0 to 0.5; pass "
                                          r"logits to binary_cross_entropy_with_logits"):
         F.binary_cross_entropy(mg.tensor([-1.0, 0.5]), mg.tensor([0.0, 1.0]))
+
+
+def test_module_dict_as_pytorch():
+    def build(framework):
+        heads = framework.nn.ModuleDict({"tags": framework.nn.Linear(4, 5)})
+        heads.update([("next", framework.nn.Linear(4, 3))])
+        heads["tags"] = framework.nn.Linear(4, 2)   # replaced in place, keeping its position
+        return heads
+
+    ours, theirs = build(mg), build(torch)
+    assert list(ours) == list(theirs) == ours.keys() == ["tags", "next"]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert "next" in ours and "weight" not in ours and len(ours) == 2
+    assert ours.pop("tags") is not None and ours.keys() == ["next"]
+    assert [name for name, _ in ours.items()] == ["next"] and len(ours.values()) == 1
+    with pytest.raises(KeyError, match=r"ModuleDict: no module 'tags'; the keys are \['next'\]"):
+        ours["tags"]  # noqa: B018
+    with pytest.raises(KeyError, match="ModuleDict.__setitem__: attribute 'keys' already exists"):
+        ours["keys"] = nn.Linear(1, 1)
+    with pytest.raises(TypeError, match="ModuleDict: expected a Module for 'x', got int"):
+        ours["x"] = 3
