@@ -92,8 +92,9 @@ class ModuleDict(Module):
 
     Parameters
     ----------
-    modules : mapping or iterable of (str, Module) pairs, optional
-        The initial items, in order.
+    modules : dict, optional
+        The initial items, in order: a mapping of keys to modules, or an iterable of
+        ``(key, module)`` pairs.
 
     Examples
     --------
