@@ -11,9 +11,11 @@ r"""minigrad.nn: modules, layers, recurrent cells and losses, on the engine's pu
 """
 
 from . import functional, init, parallel, utils
-from .activation import Dropout, Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    Dropout, Flatten, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh,
+)
 from .linear import Embedding, Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .container import ModuleDict, ModuleList, Sequential
 from .module import IncompatibleKeys, Module, Parameter
 from .normalization import LayerNorm
@@ -24,8 +26,8 @@ F = functional
 
 __all__ = [
     "GRU", "LSTM", "RNN", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout",
-    "Embedding", "F", "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "LSTMCell",
-    "LayerNorm", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict", "ModuleList",
-    "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU", "Sequential", "Sigmoid",
-    "Softmax", "Tanh", "functional", "init", "parallel", "utils",
+    "Embedding", "F", "Flatten", "GRUCell", "Identity", "IncompatibleKeys", "L1Loss", "LSTMCell",
+    "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss", "Parameter", "RNNBase", "RNNCell", "RNNCellBase", "ReLU",
+    "Sequential", "Sigmoid", "Softmax", "Tanh", "functional", "init", "parallel", "utils",
 ]

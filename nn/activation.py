@@ -2,6 +2,8 @@ r"""Elementwise layers: the nonlinearities, softmaxes, dropout and reshapes, as 
 
 import numbers
 
+import minigrad as mg
+
 from . import _checks as check
 from . import functional as F
 from .module import Module
@@ -29,6 +31,21 @@ class ReLU(Module):
     def forward(self, x):
         check.tensor("ReLU", "input", x)
         return x.relu()
+
+
+class LeakyReLU(Module):
+    r""":math:`y = x` where :math:`x > 0`, else :math:`a x` (``negative_slope`` :math:`a`)."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = check.real("LeakyReLU", "negative_slope", negative_slope)
+
+    def forward(self, x):
+        check.tensor("LeakyReLU", "input", x)
+        return mg.where(x > 0, x, x * self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
 
 
 class Dropout(Module):

@@ -13,8 +13,8 @@ from .normalization import layer_norm
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout",
-    "embedding", "layer_norm", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-    "softmax", "softplus", "tanh",
+    "embedding", "l1_loss", "layer_norm", "linear", "log_softmax", "mse_loss", "nll_loss", "relu",
+    "sigmoid", "softmax", "softplus", "tanh",
 ]
 
 tanh = mg.tanh
@@ -267,6 +267,18 @@ def mse_loss(input, target, reduction="mean"):
     input, target = _floating_pair("mse_loss", input, target)
     difference = input - target
     return _reduce(difference * difference, reduction)
+
+
+def l1_loss(input, target, reduction="mean"):
+    r"""Mean absolute error, :math:`\ell_n = |x_n - y_n|`, reduced by ``reduction``.
+
+    Arguments, dtypes and errors as :func:`mse_loss`; the gradient at :math:`x_n = y_n`
+    is 0, as in PyTorch.
+    """
+    _reduction("l1_loss", reduction)
+    _same_shape("l1_loss", input, target)
+    input, target = _floating_pair("l1_loss", input, target)
+    return _reduce((input - target).abs(), reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

@@ -16,7 +16,7 @@ import inspect
 from . import functional as F
 from .module import Module
 
-__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "MSELoss", "NLLLoss"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "L1Loss", "MSELoss", "NLLLoss"]
 
 
 class _Loss(Module):
@@ -55,6 +55,15 @@ class MSELoss(_Loss):
     """:func:`~minigrad.nn.functional.mse_loss` as a module."""
 
     _function = F.mse_loss
+
+    def __init__(self, reduction="mean"):
+        super().__init__(reduction)
+
+
+class L1Loss(_Loss):
+    """:func:`~minigrad.nn.functional.l1_loss` as a module."""
+
+    _function = F.l1_loss
 
     def __init__(self, reduction="mean"):
         super().__init__(reduction)

@@ -481,6 +481,37 @@ class Module:
         """
         return self.to(backend="cupy")
 
+    def get_submodule(self, target):
+        """The descendant at the dotted path ``target`` (``""`` is this module), as PyTorch's.
+
+        Raises
+        ------
+        AttributeError
+            Naming the first part of the path that is not a submodule.
+        """
+        module = self
+        for part in target.split(".") if target else ():
+            child = vars(module).get(part)
+            if not isinstance(child, Module):
+                raise AttributeError(f"get_submodule: {type(module).__name__} has no submodule "
+                                     f"{part!r} (path {target!r})")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at the dotted path ``target`` (``"lstm.weight_ih_l0"``), as PyTorch's.
+
+        Raises
+        ------
+        AttributeError
+            If the path leads to no parameter.
+        """
+        path, _, name = target.rpartition(".")
+        parameter = vars(self.get_submodule(path)).get(name)
+        if not isinstance(parameter, Parameter):
+            raise AttributeError(f"get_parameter: no parameter {target!r}")
+        return parameter
+
     def apply(self, fn):
         """Call ``fn(module)`` on every descendant, children first, then on ``self``.
 

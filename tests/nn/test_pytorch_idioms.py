@@ -312,3 +312,33 @@ def test_module_dict_as_pytorch():
         ours["keys"] = nn.Linear(1, 1)
     with pytest.raises(TypeError, match="ModuleDict: expected a Module for 'x', got int"):
         ours["x"] = 3
+
+
+def test_get_submodule_and_get_parameter_as_pytorch():
+    ours = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.LSTM(3, 4)))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3),
+                                 torch.nn.Sequential(torch.nn.Tanh(), torch.nn.LSTM(3, 4)))
+    assert ours.get_submodule("") is ours
+    assert type(ours.get_submodule("1.1")).__name__ == type(theirs.get_submodule("1.1")).__name__
+    assert ours.get_parameter("1.1.weight_hh_l0") is ours[1][1].weight_hh_l0
+    assert ours.get_parameter("0.bias").shape == tuple(theirs.get_parameter("0.bias").shape)
+    with pytest.raises(AttributeError, match=r"get_submodule: Sequential has no submodule '2' "
+                                             r"\(path '1.2'\)"):
+        ours.get_parameter("1.2.x")
+    with pytest.raises(AttributeError, match="get_parameter: no parameter '0.in_features'"):
+        ours.get_parameter("0.in_features")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_l1_loss_and_leaky_relu_as_pytorch(reduction):
+    rng = np.random.default_rng(0)
+    x, tx = ours_and_theirs(rng.standard_normal((3, 4)))
+    target = rng.standard_normal((3, 4))
+    loss = nn.L1Loss(reduction)(nn.LeakyReLU(0.2)(x), mg.tensor(target))
+    expected = torch.nn.L1Loss(reduction=reduction)(torch.nn.LeakyReLU(0.2)(tx),
+                                                    torch.tensor(target))
+    np.testing.assert_allclose(loss.numpy(), expected.detach().numpy(), rtol=1e-12)
+    loss.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    assert repr(nn.LeakyReLU(0.2)) == repr(torch.nn.LeakyReLU(0.2))
