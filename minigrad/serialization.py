@@ -111,10 +111,14 @@ def save(obj, f):
         If the directory of ``f`` does not exist, or ``f`` is a directory.
     """
     if callable(getattr(obj, "state_dict", None)):
+        # The example names what was passed: an optimiser (it has param_groups), a
+        # scheduler (it has an optimizer), or else a model.
+        name = ("optimizer" if hasattr(obj, "param_groups") else
+                "scheduler" if hasattr(obj, "optimizer") else "model")
         raise TypeError(
             f"save: expected a dict, got a {type(obj).__name__}; minigrad saves state, "
-            "never whole objects: save its state dict, mg.save(model.state_dict(), f), and "
-            "load it into a new one with model.load_state_dict(mg.load(f))"
+            f"never whole objects: save its state dict, mg.save({name}.state_dict(), f), and "
+            f"load it into a new one with {name}.load_state_dict(mg.load(f))"
         )
     entries = {}
     if isinstance(obj, dict):

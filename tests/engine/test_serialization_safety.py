@@ -237,9 +237,12 @@ def test_an_unseekable_stream_loads():
 
 def test_saving_a_module_or_an_optimiser_says_to_save_its_state_dict(tmp_path):
     model = nn.Linear(2, 3)
-    for obj in (model, mg.optim.SGD(model.parameters(), lr=0.1)):
-        with pytest.raises(TypeError, match=r"save its state dict, "
-                                            r"mg.save\(model.state_dict\(\), f\)"):
+    optimizer = mg.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = mg.optim.lr_scheduler.StepLR(optimizer, 2)
+    for obj, name in ((model, "model"), (optimizer, "optimizer"), (scheduler, "scheduler")):
+        with pytest.raises(TypeError, match=rf"save its state dict, "
+                                            rf"mg.save\({name}.state_dict\(\), f\), and load "
+                                            rf"it into a new one with {name}.load_state_dict"):
             mg.save(obj, tmp_path / "m.npz")
     assert os.listdir(tmp_path) == []
 
