@@ -42,8 +42,10 @@ class Linear(Module):
     (4, 2)
     """
 
-    def __init__(self, in_features, out_features, bias=True, *, dtype=mg.float32, backend=None):
+    def __init__(self, in_features, out_features, bias=True, *, dtype=mg.float32, backend=None,
+                 device=None):
         super().__init__()
+        backend = check.placement("Linear", backend, device)
         # Zero features are allowed, as in PyTorch: the layer is then empty or gives zeros.
         self.in_features = check.non_negative_int("Linear", "in_features", in_features)
         self.out_features = check.non_negative_int("Linear", "out_features", out_features)
@@ -121,8 +123,9 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, dtype=mg.float32,
-                 backend=None):
+                 backend=None, device=None):
         super().__init__()
+        backend = check.placement("Embedding", backend, device)
         # An empty table is allowed, as in PyTorch (it can look nothing up).
         self.num_embeddings = check.non_negative_int("Embedding", "num_embeddings",
                                                      num_embeddings)

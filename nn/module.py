@@ -419,10 +419,11 @@ class Module:
             parameter.requires_grad_(requires_grad)
         return self
 
-    def to(self, target=None, *, backend=None, dtype=None):
+    def to(self, target=None, dtype=None, *, backend=None, device=None, non_blocking=False):
         """Move every parameter and buffer to another backend and/or floating dtype, in place.
 
-        ``m.to("cupy")``, ``m.to(mg.float64)`` and ``m.to(backend=..., dtype=...)`` all work.
+        ``m.to("cupy")``, ``m.to("cuda")``, ``m.to(mg.float64)``, ``m.to(device, dtype)``
+        and ``m.to(backend=..., dtype=...)`` all work, as in PyTorch.
         Each parameter keeps its identity (only its array is replaced), so optimisers that
         already hold the parameters stay valid. Gradients move along. Buffers move too, and
         keep their identity; a dtype applies to the floating ones only (an integer buffer
@@ -431,9 +432,13 @@ class Module:
         Parameters
         ----------
         target : str or dtype, optional
-            A backend's name or a floating dtype, as in :meth:`minigrad.Tensor.to`.
-        backend : str, optional
+            A backend's name or device string, or a floating dtype, as in
+            :meth:`minigrad.Tensor.to`.
         dtype : dtype, optional
+        backend, device : str, optional
+            The backend, by either name (pass one of the two).
+        non_blocking : bool
+            Accepted for PyTorch's sake; every move completes before it returns.
 
         Returns
         -------
@@ -447,6 +452,7 @@ class Module:
         ValueError, BackendUnavailableError
             If the backend is unknown or cannot run here.
         """
+        backend = check.placement("Module.to", backend, device)
         backend, dtype = _backend_and_dtype(target, backend, dtype)
         if dtype is not None and not mg.dtypes.is_floating(dtype):
             raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")

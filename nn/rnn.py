@@ -283,9 +283,10 @@ class RNNBase(Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, *, recurrent_dropout=0.0,
                  weight_dropout=0.0, checkpoint=None, fused=True, dtype=mg.float32,
-                 backend=None, **cell_options):
+                 backend=None, device=None, **cell_options):
         super().__init__()
         owner = type(self).__name__
+        backend = check.placement(owner, backend, device)
         # Every argument is checked here, before the cells see it: their errors would name
         # the cell class, not this layer.
         option_checks = dict(self.cell_class.option_checks)

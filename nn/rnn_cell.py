@@ -101,9 +101,10 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
     option_checks = ()
 
     def __init__(self, input_size, hidden_size, bias=True, *, recurrent_dropout=0.0,
-                 fused=True, dtype=mg.float32, backend=None):
+                 fused=True, dtype=mg.float32, backend=None, device=None):
         super().__init__()
         name = type(self).__name__
+        backend = check.placement(name, backend, device)
         self.input_size = check.positive_int(name, "input_size", input_size)
         self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
         self.bias = check.boolean(name, "bias", bias)
@@ -361,10 +362,11 @@ class RNNCell(RNNCellBase):
     option_checks = (("nonlinearity", _nonlinearity),)
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", *,
-                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None,
+                 device=None):
         nonlinearity = _nonlinearity("RNNCell", "nonlinearity", nonlinearity)
         super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
-                         fused=fused, dtype=dtype, backend=backend)
+                         fused=fused, dtype=dtype, backend=backend, device=device)
         self.nonlinearity = nonlinearity
 
     def step(self, x_proj, h, dropped=None):
@@ -465,10 +467,11 @@ class GRUCell(RNNCellBase):
     option_checks = (("reset_after", check.boolean),)
 
     def __init__(self, input_size, hidden_size, bias=True, reset_after=False, *,
-                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None,
+                 device=None):
         reset_after = check.boolean("GRUCell", "reset_after", reset_after)
         super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
-                         fused=fused, dtype=dtype, backend=backend)
+                         fused=fused, dtype=dtype, backend=backend, device=device)
         self.reset_after = reset_after
 
     def input_projection(self, x):
@@ -606,13 +609,15 @@ class LSTMCell(RNNCellBase):
     option_checks = (("proj_size", check.non_negative_int),)
 
     def __init__(self, input_size, hidden_size, bias=True, *, proj_size=0,
-                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None):
+                 recurrent_dropout=0.0, fused=True, dtype=mg.float32, backend=None,
+                 device=None):
         # Known before the base makes W_hh, whose columns are h's features.
         self.proj_size = projection_size("LSTMCell", proj_size, hidden_size)
         super().__init__(input_size, hidden_size, bias, recurrent_dropout=recurrent_dropout,
-                         fused=fused, dtype=dtype, backend=backend)
+                         fused=fused, dtype=dtype, backend=backend, device=device)
         if self.proj_size:
-            self.weight_hr = _parameter((self.proj_size, hidden_size), dtype, backend)
+            self.weight_hr = _parameter((self.proj_size, hidden_size), dtype,
+                                        self.weight_hh.backend)
             self.reset_parameters()  # again, to draw W_hr as well
 
     @property

@@ -72,6 +72,23 @@ def test_register_parameter_refuses_what_is_not_a_parameter():
         layer.register_parameter("in_features", nn.Parameter(mg.ones(1)))
 
 
+@pytest.mark.parametrize("build", [
+    lambda **place: nn.Linear(3, 2, **place), lambda **place: nn.Embedding(5, 2, **place),
+    lambda **place: nn.LayerNorm(3, **place), lambda **place: nn.LSTMCell(3, 2, **place),
+    lambda **place: nn.GRU(3, 2, 2, **place), lambda **place: nn.LSTM(3, 2, proj_size=1, **place),
+], ids=["Linear", "Embedding", "LayerNorm", "LSTMCell", "GRU", "LSTM"])
+def test_modules_take_a_device_as_pytorch_modules_do(build):
+    device = mg.device("cuda" if mg.cuda.is_available() else "cpu")
+    model = build(device=device)
+    assert {p.device for p in model.parameters()} == {device}
+    assert model.to(device=device) is model and model.to(device, mg.float64) is model
+    assert {p.dtype for p in model.parameters()} == {np.dtype("float64")}
+    with pytest.raises(TypeError, match="got both backend= and device=, which mean the same"):
+        build(device="cpu", backend="numpy")
+    with pytest.raises(TypeError, match=r"^Module\.to: got both backend= and device="):
+        model.to(device="cpu", backend="numpy")
+
+
 torch = pytest.importorskip("torch")
 F = nn.functional
 
