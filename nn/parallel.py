@@ -43,8 +43,9 @@ class DistributedDataParallel(Module):
     Parameters
     ----------
     module : Module
-        The model; it stays reachable as ``.module``, whose :meth:`~minigrad.nn.Module.state_dict` has the
-        X's have a ``module.`` prefix, as in PyTorch).
+        The model; it stays reachable as ``.module``, whose
+        :meth:`~minigrad.nn.Module.state_dict` has the model's own keys (the wrapper's
+        keys have a ``module.`` prefix, as in PyTorch).
     bucket_cap_mb : float
         The largest bucket, in megabytes (a larger parameter takes a bucket alone).
 
@@ -128,8 +129,8 @@ def _buckets(params, cap_bytes):
     for p in params:
         nbytes = p.data.nbytes
         last = groups[-1] if groups else None
-        if (last is None or last[0]._backend is not p._backend or last[0].data.dtype != p.data.dtype
-                or sizes[-1] + nbytes > cap_bytes):
+        if (last is None or last[0]._backend is not p._backend
+                or last[0].data.dtype != p.data.dtype or sizes[-1] + nbytes > cap_bytes):
             groups.append([p])
             sizes.append(nbytes)
         else:
