@@ -119,18 +119,23 @@ def _add_rows(target, index, values):
     ``add.at`` handles repeats one element at a time, which made an embedding's backward
     cost more than its LSTM step. Sorting the rows groups the repeats, so that one
     ``add.reduceat`` sums each group and every row of ``target`` is written once. Rows
-    that are all distinct (the gather that pads a packed sequence's output) need no
-    grouping: a plain indexed add, after a count that costs microseconds, is twenty
-    times faster than the sort.
+    named once need no grouping: a plain indexed add, after a count that costs
+    microseconds, is twenty times faster than the sort. The gather that pads a packed
+    sequence's output reads each data row once and the filler row many times, so only
+    the repeated rows are sorted.
     """
     rows, n = index.reshape(-1), target.shape[0]
     if rows.min() < -n or rows.max() >= n:
         raise IndexError(f"scatter_add: index out of bounds for {n} rows")
     rows = rows % n  # -1 and n - 1 are the same row
     values = values.reshape(rows.shape + values.shape[index.ndim:])
-    if numpy.bincount(rows).max() == 1:
-        target[rows] += values
-        return
+    repeated = numpy.bincount(rows)[rows] > 1
+    if not repeated.all():
+        once = ~repeated
+        target[rows[once]] += values[once]
+        if not repeated.any():
+            return
+        rows, values = rows[repeated], values[repeated]
     order = numpy.argsort(rows, kind="stable")
     rows = rows[order]
     starts = numpy.flatnonzero(numpy.concatenate(([True], rows[1:] != rows[:-1])))
