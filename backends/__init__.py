@@ -54,6 +54,7 @@ __all__ = [
     "BackendUnavailableError",
     "KernelSource",
     "available",
+    "backend_or_device",
     "default_backend",
     "get",
     "get_default",
@@ -106,6 +107,22 @@ def registered_name(name):
             f"{sorted(_DEVICES)} (available here: {available()})"
         )
     return name
+
+
+def backend_or_device(owner, backend, device):
+    """The ``backend=`` that ``owner`` was given, or PyTorch's ``device=`` for it.
+
+    Raises
+    ------
+    TypeError
+        If both were given: they mean the same.
+    """
+    if device is None:
+        return backend
+    if backend is not None:
+        raise TypeError(f"{owner}: got both backend= and device=, which mean the same; "
+                        f"pass one of them")
+    return device
 
 
 def get(name):

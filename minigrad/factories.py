@@ -8,7 +8,7 @@ import numbers
 
 from minigrad import backends
 from minigrad.dtypes import as_dtype, bool_, float32, float64, int32, int64, is_floating
-from minigrad.from_data import _backend, _check_fits, _finish, tensor
+from minigrad.from_data import _backend, _check_fits, _finish, _size, tensor
 from minigrad.ops._checks import _tensor
 from minigrad.sampling import multinomial, randint
 from minigrad.tensor import Tensor
@@ -17,16 +17,6 @@ __all__ = [
     "arange", "eye", "from_numpy", "full", "linspace", "manual_seed", "multinomial", "ones",
     "ones_like", "rand", "randint", "randn", "tensor", "zeros", "zeros_like",
 ]
-
-
-def _size(size, op):
-    """Accept sizes as varargs (``2, 3``) or as one tuple or list (``(2, 3)``)."""
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    for n in size:
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
-            raise TypeError(f"{op}: expected sizes that are non-negative ints, got {size!r}")
-    return tuple(int(n) for n in size)  # NumPy integers (from x.shape arithmetic) too
 
 
 def _filled(size, value, dtype, target, requires_grad, op):

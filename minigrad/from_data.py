@@ -23,12 +23,18 @@ def _backend(backend, device=None, op="tensor"):
     Either takes a backend's name or a device string (``"cpu"``, ``"cuda"``); neither
     means the default backend.
     """
-    if device is not None:
-        if backend is not None:
-            raise TypeError(f"{op}: got both backend= and device=, which mean the same; "
-                            f"pass one of them")
-        backend = device
+    backend = backends.backend_or_device(op, backend, device)
     return backends.get_default() if backend is None else backends.get(backend)
+
+
+def _size(size, op):
+    """Accept sizes as varargs (``2, 3``) or as one tuple or list (``(2, 3)``)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    for n in size:
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise TypeError(f"{op}: expected sizes that are non-negative ints, got {size!r}")
+    return tuple(int(n) for n in size)  # NumPy integers (from x.shape arithmetic) too
 
 
 def _finish(array, backend, requires_grad):

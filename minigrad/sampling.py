@@ -6,7 +6,7 @@ They draw through the backend's ``rand`` (on its device, seeded by
 
 import numbers
 
-from minigrad.from_data import _backend, _finish
+from minigrad.from_data import _backend, _finish, _size
 from minigrad.dtypes import as_dtype, float64, int64
 from minigrad.tensor import Tensor
 
@@ -40,8 +40,6 @@ def randint(low, high=None, size=None, dtype=int64, backend=None, *, device=None
     ValueError
         If ``low >= high``.
     """
-    from minigrad.factories import _size  # circular: factories re-export these draws
-
     if size is None and isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's
         low, high, size = 0, low, high
     elif high is None:  # randint(high, size=size)

@@ -255,7 +255,7 @@ class Tensor:
         BackendUnavailableError
             If the backend cannot run on this machine.
         """
-        backend = _ops._checks._either("to", backend, device, None, ("backend", "device"))
+        backend = backends.backend_or_device("to", backend, device)
         if isinstance(target, Tensor):
             target, dtype = target._backend, target.dtype
         if target is not None:

@@ -187,13 +187,3 @@ def index_range(owner, what, indices, stop):
         raise IndexError(
             f"{owner}: expected {what} in [0, {stop}), got values from {low} to {high}"
         )
-
-
-def placement(owner, backend, device):
-    """The ``backend=`` a module was built with, or PyTorch's ``device=`` for it (not both)."""
-    if device is None:
-        return backend
-    if backend is not None:
-        raise TypeError(f"{owner}: got both backend= and device=, which mean the same; "
-                        f"pass one of them")
-    return device

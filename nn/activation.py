@@ -80,7 +80,8 @@ class Dropout(Module):
 
 
 class Identity(Module):
-    r""":math:`y = x`: a placeholder layer, as PyTorch's (its arguments are ignored)."""
+    r""":math:`y = x`, as PyTorch's: a layer that leaves its input as it is, to stand where a
+    model's structure wants one (its arguments are ignored)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__()

@@ -45,7 +45,7 @@ class Linear(Module):
     def __init__(self, in_features, out_features, bias=True, *, dtype=mg.float32, backend=None,
                  device=None):
         super().__init__()
-        backend = check.placement("Linear", backend, device)
+        backend = mg.backends.backend_or_device("Linear", backend, device)
         # Zero features are allowed, as in PyTorch: the layer is then empty or gives zeros.
         self.in_features = check.non_negative_int("Linear", "in_features", in_features)
         self.out_features = check.non_negative_int("Linear", "out_features", out_features)
@@ -125,7 +125,7 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, *, dtype=mg.float32,
                  backend=None, device=None):
         super().__init__()
-        backend = check.placement("Embedding", backend, device)
+        backend = mg.backends.backend_or_device("Embedding", backend, device)
         # An empty table is allowed, as in PyTorch (it can look nothing up).
         self.num_embeddings = check.non_negative_int("Embedding", "num_embeddings",
                                                      num_embeddings)

@@ -51,22 +51,23 @@ class _Loss(Module):
         return ", ".join(shown)
 
 
-class MSELoss(_Loss):
+class _PlainLoss(_Loss):
+    """A loss whose only setting is ``reduction``."""
+
+    def __init__(self, reduction="mean"):
+        super().__init__(reduction)
+
+
+class MSELoss(_PlainLoss):
     """:func:`~minigrad.nn.functional.mse_loss` as a module."""
 
     _function = F.mse_loss
 
-    def __init__(self, reduction="mean"):
-        super().__init__(reduction)
 
-
-class L1Loss(_Loss):
+class L1Loss(_PlainLoss):
     """:func:`~minigrad.nn.functional.l1_loss` as a module."""
 
     _function = F.l1_loss
-
-    def __init__(self, reduction="mean"):
-        super().__init__(reduction)
 
 
 class BCELoss(_Loss):
@@ -79,13 +80,10 @@ class BCELoss(_Loss):
         super().__init__(reduction, weight=weight)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_PlainLoss):
     """:func:`~minigrad.nn.functional.binary_cross_entropy_with_logits` as a module."""
 
     _function = F.binary_cross_entropy_with_logits
-
-    def __init__(self, reduction="mean"):
-        super().__init__(reduction)
 
 
 class NLLLoss(_Loss):

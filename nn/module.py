@@ -452,7 +452,7 @@ class Module:
         ValueError, BackendUnavailableError
             If the backend is unknown or cannot run here.
         """
-        backend = check.placement("Module.to", backend, device)
+        backend = mg.backends.backend_or_device("Module.to", backend, device)
         backend, dtype = _backend_and_dtype(target, backend, dtype)
         if dtype is not None and not mg.dtypes.is_floating(dtype):
             raise TypeError(f"Module.to: parameters must stay floating point, got {dtype}")

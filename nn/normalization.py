@@ -149,7 +149,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, *,
                  dtype=mg.float32, backend=None, device=None):
         super().__init__()
-        backend = check.placement("LayerNorm", backend, device)
+        backend = mg.backends.backend_or_device("LayerNorm", backend, device)
         self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
         self.eps = check.non_negative("LayerNorm", "eps", eps)
         self.elementwise_affine = check.boolean("LayerNorm", "elementwise_affine",

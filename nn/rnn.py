@@ -286,7 +286,7 @@ class RNNBase(Module):
                  backend=None, device=None, **cell_options):
         super().__init__()
         owner = type(self).__name__
-        backend = check.placement(owner, backend, device)
+        backend = mg.backends.backend_or_device(owner, backend, device)
         # Every argument is checked here, before the cells see it: their errors would name
         # the cell class, not this layer.
         option_checks = dict(self.cell_class.option_checks)

@@ -104,7 +104,7 @@ class RNNCellBase(Module, metaclass=abc.ABCMeta):
                  fused=True, dtype=mg.float32, backend=None, device=None):
         super().__init__()
         name = type(self).__name__
-        backend = check.placement(name, backend, device)
+        backend = mg.backends.backend_or_device(name, backend, device)
         self.input_size = check.positive_int(name, "input_size", input_size)
         self.hidden_size = check.positive_int(name, "hidden_size", hidden_size)
         self.bias = check.boolean(name, "bias", bias)
