@@ -11,7 +11,8 @@ and serialization) calls on a backend:
 - ``is_native``, ``to_host`` and ``from_host``, for moving arrays in and out;
 - ``seed``, ``rng_state``, ``set_rng_state``, ``randn`` and ``rand``, for random
   numbers that a checkpoint can replay;
-- ``scatter_add``, the gradient of indexing.
+- ``scatter_add``, the gradient of indexing;
+- ``matmul_transposed``, the product of rows with a weight stored ``(out, in)``.
 
 Nothing else: the rest goes through ``xp``.
 """
@@ -248,6 +249,27 @@ class Backend(abc.ABC):
         values : array
             Broadcastable to ``target[index]``.
         """
+
+    def matmul_transposed(self, a, b):
+        r""":math:`a b^\top` for 2-D arrays: rows times a weight stored ``(out, in)``.
+
+        The product of an affine layer and of a recurrent step, PyTorch's layout making
+        the weight the transposed operand. The base computes ``xp.matmul(a, b.T)``; a
+        backend whose library is faster with the product ordered otherwise overrides it.
+
+        Parameters
+        ----------
+        a : array
+            ``(N, in)``.
+        b : array
+            ``(out, in)``.
+
+        Returns
+        -------
+        array
+            ``(N, out)``, C-contiguous.
+        """
+        return self.xp.matmul(a, b.T)
 
     def __repr__(self):
         return f"<minigrad backend {self.name!r}>"

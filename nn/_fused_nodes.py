@@ -196,11 +196,11 @@ class LSTMStep(FusedLSTMCell):
     def forward(self, xp, x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None, *,
                 cell_type):
         self.cell_type = cell_type
-        input_gates = xp.matmul(x, weight_ih.T)
+        input_gates = self.backend.matmul_transposed(x, weight_ih)
         if bias_ih is not None:
             input_gates += bias_ih
             input_gates += bias_hh
-        hidden_gates = xp.matmul(h, weight_hh.T)
+        hidden_gates = self.backend.matmul_transposed(h, weight_hh)
         if self.backend.compiles_kernels:  # its backward kernel recomputes from both
             self.saved = input_gates, hidden_gates
             return self.backend.kernel(LSTM_FORWARD)(input_gates, hidden_gates, c, c.shape[-1])

@@ -51,7 +51,7 @@ class Linear(Function):
     __slots__ = ()
 
     def forward(self, xp, x, w, b=None):
-        y = xp.matmul(x, w.T)
+        y = self.backend.matmul_transposed(x, w)
         if b is not None:
             y += b  # into the product's own fresh array: no extra temporary
         return y

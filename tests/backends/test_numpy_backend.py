@@ -40,6 +40,18 @@ def test_scatter_add_refuses_rows_out_of_bounds():
         backends.get("numpy").scatter_add(np.zeros((3, 2)), np.array([0, 3]), np.ones((2, 2)))
 
 
+@pytest.mark.parametrize("rows, out, features", [(32, 1024, 256), (2, 128, 64), (1, 1024, 256),
+                                                  (33, 1024, 256), (16, 8, 8)],
+                         ids=["swapped", "smallest-swapped", "one-row", "many-rows", "small-weight"])
+def test_matmul_transposed_is_rows_times_the_transposed_weight(rows, out, features):
+    """Swapped for a few rows against a large weight or not, ``a @ b.T`` in C order."""
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((rows, features)), rng.standard_normal((out, features))
+    got = backends.get("numpy").matmul_transposed(a, b)
+    assert got.flags.c_contiguous and got.shape == (rows, out)
+    np.testing.assert_allclose(got, a @ b.T, rtol=1e-12, atol=1e-12)
+
+
 def test_numbers_become_shared_read_only_arrays_in_a_bounded_cache():
     backend = backends.get("numpy")
     like = np.ones(2, np.float32)
