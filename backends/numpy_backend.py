@@ -135,9 +135,8 @@ def _add_rows(target, index, values):
     cost more than its LSTM step. Sorting the rows groups the repeats, so that one
     ``add.reduceat`` sums each group and every row of ``target`` is written once. Rows
     named once need no grouping: a plain indexed add, after a count that costs
-    microseconds, is twenty times faster than the sort. The gather that pads a packed
-    sequence's output reads each data row once and the filler row many times, so only
-    the repeated rows are sorted.
+    microseconds, is twenty times faster than the sort; with some rows repeated, only
+    those are sorted.
     """
     rows, n = index.reshape(-1), target.shape[0]
     if rows.min() < -n or rows.max() >= n:
@@ -145,11 +144,12 @@ def _add_rows(target, index, values):
     rows = rows % n  # -1 and n - 1 are the same row
     values = values.reshape(rows.shape + values.shape[index.ndim:])
     repeated = numpy.bincount(rows)[rows] > 1
+    if not repeated.any():
+        target[rows] += values
+        return
     if not repeated.all():
         once = ~repeated
         target[rows[once]] += values[once]
-        if not repeated.any():
-            return
         rows, values = rows[repeated], values[repeated]
     order = numpy.argsort(rows, kind="stable")
     rows = rows[order]

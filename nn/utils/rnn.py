@@ -8,8 +8,9 @@ sequence layer given a packed batch steps only those rows: the batch shrinks as
 sequences end, and no work is spent on padding.
 
 The index bookkeeping is done on the host once per batch (lengths are host values in
-PyTorch too); moving the data between layouts is one gather node each way, whose
-backward is one scatter.
+PyTorch too); moving the data between layouts is one node each way: packing gathers
+the real steps' rows, unpacking scatters them back into padding, each the other's
+backward.
 """
 
 import numbers
@@ -18,6 +19,8 @@ from typing import NamedTuple
 import numpy
 
 import minigrad as mg
+
+from minigrad.ops.shape import IndexAdd
 
 from .. import _checks as check
 
@@ -151,8 +154,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     else:
         order = numpy.argsort(-lengths, kind="stable")
     batch_sizes = _batch_sizes(lengths[order], int(lengths.max()))
-    rows = numpy.concatenate([t * batch + order[:b] for t, b in enumerate(batch_sizes)])
-    data = input.reshape(steps * batch, *input.shape[2:])[rows]
+    data = input.reshape(steps * batch, *input.shape[2:])[_places(batch_sizes, order)]
     return _packed(data, batch_sizes, None if enforce_sorted else order)
 
 
@@ -200,20 +202,19 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     order = (numpy.arange(batch) if sequence.sorted_indices is None
              else sequence.sorted_indices.numpy())
     data = sequence.data
-    filler = mg.full((1, *data.shape[1:]), padding_value, dtype=data.dtype,
-                     backend=data.backend)
-    # Every padded place reads a row of data, or the filler row after the last one.
-    rows = numpy.full((steps, batch), data.shape[0])
-    start = 0
-    for t, b in enumerate(batch_sizes):
-        rows[t, order[:b]] = numpy.arange(start, start + b)
-        start += b
-    if batch_first:
-        rows = rows.T
-    padded = mg.concat([data, filler])[rows.reshape(-1)]
+    # Each row of data goes to its own place, so the gradient is a gather of those places.
+    places = _places(batch_sizes, order)
+    shape = (steps, batch)
+    if batch_first:  # step t of sequence i: from place t * B + i to i * T + t
+        places, shape = places % batch * steps + places // batch, (batch, steps)
+    padded = IndexAdd.apply(data, index=places, shape=(steps * batch, *data.shape[1:]))
+    if padding_value != 0:  # the places no row went to
+        is_padding = numpy.ones((steps * batch,) + (1,) * (data.ndim - 1), dtype=bool)
+        is_padding[places] = False
+        padded = mg.where(mg.tensor(is_padding, backend=data.backend), padding_value, padded)
     lengths = numpy.empty(batch, dtype=numpy.int64)
     lengths[order] = (batch_sizes[None, :] > numpy.arange(batch)[:, None]).sum(axis=1)
-    return padded.reshape(*rows.shape, *data.shape[1:]), mg.tensor(lengths, backend="numpy")
+    return padded.reshape(*shape, *data.shape[1:]), mg.tensor(lengths, backend="numpy")
 
 
 def pack_sequence(sequences, enforce_sorted=True):
@@ -263,6 +264,14 @@ def host_lengths(owner, lengths, batch, steps):
             raise ValueError(f"{owner}: expected every length in 1..{steps} (the padded "
                              f"length T), got lengths[{i}] = {n}")
     return numpy.asarray(values, dtype=numpy.int64)
+
+
+def _places(batch_sizes, order):
+    """Where each packed row sits in the padded batch flattened time-major: ``t * B + i``
+    for step ``t`` of sequence ``i``. Packing gathers these places, unpacking scatters
+    the rows back to them."""
+    batch = len(order)
+    return numpy.concatenate([t * batch + order[:b] for t, b in enumerate(batch_sizes)])
 
 
 def _batch_sizes(sorted_lengths, steps):
