@@ -271,7 +271,8 @@ def _places(batch_sizes, order):
     for step ``t`` of sequence ``i``. Packing gathers these places, unpacking scatters
     the rows back to them."""
     batch = len(order)
-    return numpy.concatenate([t * batch + order[:b] for t, b in enumerate(batch_sizes)])
+    grid = numpy.arange(len(batch_sizes))[:, None] * batch + order  # step t of the j-th longest
+    return grid[numpy.arange(batch) < numpy.asarray(batch_sizes)[:, None]]  # j < b_t, in order
 
 
 def _batch_sizes(sorted_lengths, steps):
