@@ -20,7 +20,8 @@ import numpy
 
 import minigrad as mg
 
-from minigrad.ops.shape import IndexAdd
+from minigrad.function import Function
+from minigrad.ops.shape import GetItem
 
 from .. import _checks as check
 
@@ -202,19 +203,35 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     order = (numpy.arange(batch) if sequence.sorted_indices is None
              else sequence.sorted_indices.numpy())
     data = sequence.data
-    # Each row of data goes to its own place, so the gradient is a gather of those places.
     places = _places(batch_sizes, order)
     shape = (steps, batch)
     if batch_first:  # step t of sequence i: from place t * B + i to i * T + t
         places, shape = places % batch * steps + places // batch, (batch, steps)
-    padded = IndexAdd.apply(data, index=places, shape=(steps * batch, *data.shape[1:]))
-    if padding_value != 0:  # the places no row went to
-        is_padding = numpy.ones((steps * batch,) + (1,) * (data.ndim - 1), dtype=bool)
-        is_padding[places] = False
-        padded = mg.where(mg.tensor(is_padding, backend=data.backend), padding_value, padded)
+    padded = Unpack.apply(data, places=places, rows=steps * batch, padding_value=padding_value)
     lengths = numpy.empty(batch, dtype=numpy.int64)
     lengths[order] = (batch_sizes[None, :] > numpy.arange(batch)[:, None]).sum(axis=1)
     return padded.reshape(*shape, *data.shape[1:]), mg.tensor(lengths, backend="numpy")
+
+
+class Unpack(Function):
+    r"""``y = full(rows, padding_value); y[places] = data``: the packed rows written to their
+    places in the flattened padded batch;   :math:`\bar{data} = \bar y[places]`.
+
+    Each row has a place of its own, so this is written, not added as
+    :class:`~minigrad.ops.shape.IndexAdd` adds repeated places, and the gradient is the
+    gather that packing does (:class:`~minigrad.ops.shape.GetItem`).
+    """
+
+    __slots__ = ("places",)
+
+    def forward(self, xp, data, places=None, rows=None, padding_value=0.0):
+        self.places = places
+        padded = xp.full((rows, *data.shape[1:]), padding_value, dtype=data.dtype)
+        padded[places] = data
+        return padded
+
+    def backward(self, gy):
+        return self.call(GetItem, gy, index=self.places)
 
 
 def pack_sequence(sequences, enforce_sorted=True):

@@ -119,6 +119,25 @@ def test_pack_and_pad_equal_pytorch(batch_first, enforce_sorted, lengths):
     np.testing.assert_array_equal(mx.grad.numpy(), tx.grad.numpy())
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unpacking_gradients_by_finite_differences_first_and_second_order(batch_first):
+    """The scatter into padding: its gradient, and the gradient of that gradient."""
+    rng = np.random.default_rng(3)
+    packed = pack_padded_sequence(mg.tensor(rng.standard_normal((5, 3, 2))), [2, 5, 3],
+                                  enforce_sorted=False)
+    data = mg.tensor(packed.data.numpy(), requires_grad=True)
+    weights = mg.tensor(rng.standard_normal((3, 6, 2) if batch_first else (6, 3, 2)))
+
+    def padded(d):
+        return pad_packed_sequence(packed._replace(data=d), batch_first, padding_value=-1.0,
+                                   total_length=6)[0]
+
+    def gradient(d):  # depends on d through the square, so its own gradient is not zero
+        return mg.grad((padded(d) ** 2 * weights).sum(), [d], create_graph=True)[0]
+
+    assert mg.gradcheck(padded, data) and mg.gradcheck(gradient, data)
+
+
 def test_pad_sequence_equals_pytorch():
     sequences = [np.arange(n * 2.0).reshape(n, 2) for n in (2, 4, 1)]
     for batch_first in (False, True):
