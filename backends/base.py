@@ -5,8 +5,8 @@ and serialization) calls on a backend:
 
 - ``name``, and ``xp``, an array namespace with NumPy's API (``numpy`` itself, or
   ``cupy``), through which every op computes;
-- ``array_type``, which results are wrapped as they are, and ``number_as_array``, which
-  hands a Python constant to binary arithmetic;
+- ``array_type``, which results are wrapped as they are, and ``number_as_array`` and
+  ``numbers_as_arrays``, which hand a Python constant to an op;
 - ``compiles_kernels`` and ``kernel``, where an op has a one-pass kernel;
 - ``is_native``, ``to_host`` and ``from_host``, for moving arrays in and out;
 - ``seed``, ``rng_state``, ``set_rng_state``, ``randn`` and ``rand``, for random
@@ -129,6 +129,25 @@ class Backend(abc.ABC):
         int, float or array
         """
         return number
+
+    def numbers_as_arrays(self, operands):
+        """Give the Python number among a binary op's two ``operands`` as ``number_as_array`` does.
+
+        :meth:`Function.apply <minigrad.function.Function.apply>` calls this for the
+        arithmetic ops (``+``, ``-``, ``*``, ``/``) that meet a constant, and ``where``
+        for its two values. ``operands`` is a list of two, changed in place; where
+        neither is a number, nothing changes.
+
+        Parameters
+        ----------
+        operands : list
+            Two operands: arrays, or an array and a number.
+        """
+        a, b = operands
+        if type(b) is float or type(b) is int:
+            operands[1] = self.number_as_array(b, a)
+        elif type(a) is float or type(a) is int:
+            operands[0] = self.number_as_array(a, b)
 
     @abc.abstractmethod
     def is_native(self, obj):

@@ -62,7 +62,7 @@ class NumPyBackend(Backend):
 
     def __init__(self, seed=None):
         self._rng = numpy.random.default_rng(seed)
-        self._number_arrays = {}  # (number, dtype) -> its read-only 0-d array
+        self._number_arrays = {}  # number -> its read-only 0-d array, of the dtype last asked
         keep_freed_memory()
 
     def number_as_array(self, number, like):
@@ -70,10 +70,11 @@ class NumPyBackend(Backend):
         # weak scalars), as long as the product of two (8, 8) arrays takes. NEP 50 casts
         # the number to the array's dtype, so a 0-d array of that dtype gives the same
         # bits in half the time. A model uses a few constants at every step: they are
-        # cached, as read-only arrays since every op that meets them shares them.
-        key = (number, like.dtype)
-        array = self._number_arrays.get(key)
-        if array is not None:
+        # cached, as read-only arrays since every op that meets them shares them. The
+        # cache is keyed by the number and checks the dtype by identity (a model's
+        # arrays share one dtype object), since hashing a dtype costs as much again.
+        array = self._number_arrays.get(number)
+        if array is not None and array.dtype is like.dtype:
             return array
         if like.dtype.kind != "f":  # integer arrays keep NumPy's rules: 2.5 promotes them
             return number
@@ -83,8 +84,23 @@ class NumPyBackend(Backend):
             self._number_arrays.clear()
         array = numpy.array(number, like.dtype)
         array.flags.writeable = False
-        self._number_arrays[key] = array
+        self._number_arrays[number] = array
         return array
+
+    def numbers_as_arrays(self, operands):
+        # Arithmetic meets a constant at every other op of a small model: the cache's
+        # hits are taken here, without a second call.
+        a, b = operands
+        if type(b) is float or type(b) is int:
+            number, like, at = b, a, 1
+        elif type(a) is float or type(a) is int:
+            number, like, at = a, b, 0
+        else:
+            return
+        array = self._number_arrays.get(number)
+        if array is None or array.dtype is not like.dtype:
+            array = self.number_as_array(number, like)
+        operands[at] = array
 
     def is_native(self, obj):
         return isinstance(obj, numpy.ndarray)

@@ -38,7 +38,7 @@ class Function:
                  "hooks", "output_shapes", "__weakref__")
     # Whether a Python number among the operands may reach forward (and, through
     # ``self.arrays``, backward) in the form the backend computes with fastest (see
-    # Backend.number_as_array). Binary arithmetic opts in: its rules only compute with
+    # Backend.numbers_as_arrays). Binary arithmetic opts in: its rules only compute with
     # the number, where others test it (``Pow`` looks for the exponent 2).
     numbers_as_arrays = False
 
@@ -51,31 +51,10 @@ class Function:
         TypeError
             If no input is a Tensor, or one is neither a Tensor nor a number.
         """
-        # Gather, in one pass: the arrays, their backend, which inputs need a gradient,
-        # and the deepest node among them.
-        backend, arrays, needs, rank, numbers = None, [], [], 0, False
-        for t in inputs:
-            if not isinstance(t, Tensor):  # a constant: NumPy scalars become Python numbers
-                arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
-                needs.append(False)
-                numbers = True
-                continue
-            if t._backend is not backend and backend is not None:
-                raise _mixed_backends(cls, backend, t._backend)
-            backend = t._backend
-            arrays.append(t._data)
-            needs.append(t._requires_grad)
-            if t._requires_grad and t._node is not None and t._node.rank > rank:
-                rank = t._node.rank
-        if backend is None:
-            raise _no_tensor(cls, inputs)
-        if numbers and cls.numbers_as_arrays:
-            _numbers_as_arrays(backend, arrays)
-        fn = object.__new__(cls)
+        backend, arrays, needs, rank = _gather(cls, inputs)
+        fn = cls()
         fn.backend = backend
-        # Run forward. Unary and binary ops without options, most ops, take a plain call:
-        # the performance page says why.
-        try:
+        try:  # a plain call for most ops, unary or binary without options: star-arguments cost
             if params or len(arrays) > 2:
                 out = fn.forward(backend.xp, *arrays, **params)
             elif len(arrays) == 2:
@@ -84,19 +63,14 @@ class Function:
                 out = fn.forward(backend.xp, arrays[0])
         except (ValueError, TypeError, IndexError, OverflowError) as err:
             raise _op_error(cls, inputs, params, err) from err
-        if type(out) is not backend.array_type and type(out) is not tuple:
-            out = backend.xp.asarray(out)  # a NumPy scalar, NumPy's form of a 0-d result
-        # Record, if a gradient may be asked for: the inputs, their arrays (what a
-        # first-order rule computes with), which need a gradient, and a rank deeper than
-        # every input's. Tuples, which the garbage collector soon stops tracking.
-        if recording() and True in needs:
-            fn.inputs, fn.arrays, fn.needs_input_grad = inputs, tuple(arrays), tuple(needs)
+        if recording() and True in needs:  # record what the backward rule and the walk read
+            fn.inputs, fn.arrays, fn.needs_input_grad = inputs, arrays, needs
             fn.rank, fn.hooks, fn.n_outputs = rank + 1, None, 1
         else:
             fn = None
-        if type(out) is tuple:
-            return _several_outputs(out, backend, fn)
-        return Tensor(out, backend, fn is not None, fn)
+        if type(out) is backend.array_type:  # one array, as most ops give
+            return Tensor(out, backend, fn is not None, fn)
+        return _other_outputs(out, backend, fn)
 
     def operands(self):
         """The node's inputs as its backward rule computes with them.
@@ -156,8 +130,8 @@ class Function:
             return primitive.apply(*args, **params)
         if primitive.numbers_as_arrays:
             args = list(args)
-            _numbers_as_arrays(self.backend, args)
-        fn = object.__new__(primitive)
+            self.backend.numbers_as_arrays(args)
+        fn = primitive()
         fn.backend = self.backend
         return fn.forward(self.backend.xp, *args, **params)
 
@@ -165,35 +139,51 @@ class Function:
         return f"<{type(self).__name__} rank={getattr(self, 'rank', '?')}>"
 
 
+def _gather(cls, inputs):
+    """What :meth:`Function.apply` needs of its inputs, in one pass over them.
+
+    Returns their backend, their arrays (Python numbers as the backend computes with
+    them fastest), whether each needs a gradient, and the rank of the deepest node
+    among them. Arrays and flags come as tuples, which the garbage collector soon
+    stops tracking.
+    """
+    backend, arrays, needs, rank, numbers = None, [], [], 0, False
+    for t in inputs:
+        if isinstance(t, Tensor):
+            if t._backend is not backend and backend is not None:
+                raise _mixed_backends(cls, backend, t._backend)
+            backend = t._backend
+            arrays.append(t._data)
+            needs.append(t._requires_grad)
+            if t._node is not None and t._node.rank > rank:  # a node: it requires grad
+                rank = t._node.rank
+        else:  # a constant: NumPy scalars become Python numbers
+            arrays.append(t if type(t) is float or type(t) is int else _operand(t, _name(cls)))
+            needs.append(False)
+            numbers = True
+    if backend is None:
+        raise _no_tensor(cls, inputs)
+    if numbers and cls.numbers_as_arrays:
+        backend.numbers_as_arrays(arrays)
+    return backend, tuple(arrays), tuple(needs), rank
+
+
 def _no_tensor(cls, inputs):
     return TypeError(f"{_name(cls)}: expected a Tensor operand, got "
                      f"{', '.join(type(t).__name__ for t in inputs)}")
 
 
-def _several_outputs(out, backend, fn):
-    """The Tensors of an op with several outputs (``split``, a fused cell), recorded by
-    ``fn`` unless it is ``None``."""
+def _other_outputs(out, backend, fn):
+    """The Tensors of a forward that gave several arrays (``split``, a fused cell) or a
+    NumPy scalar (NumPy's form of a 0-d result), recorded by ``fn`` unless it is ``None``."""
+    if type(out) is not tuple:
+        return Tensor(backend.xp.asarray(out), backend, fn is not None, fn)
     if fn is None:
         return tuple([Tensor(y, backend) for y in out])
     fn.n_outputs = len(out)
     # Nodes keep no outputs: the tape's printers need the shape of one nothing used.
     fn.output_shapes = tuple([y.shape for y in out])
     return tuple([Tensor(y, backend, True, fn, i) for i, y in enumerate(out)])
-
-
-def _numbers_as_arrays(backend, arrays):
-    """Hand the Python number of a binary op's operands to ``backend.number_as_array``.
-
-    The one place where a number constant becomes what the backend computes with
-    fastest: :meth:`Function.apply` and :meth:`Function.call` call it for the ops
-    that opt in, ``Where`` for its two values. ``arrays`` is a list of two operands,
-    one of them an array at least; it is changed in place.
-    """
-    a, b = arrays
-    if type(b) is float or type(b) is int:
-        arrays[1] = backend.number_as_array(b, a)
-    elif type(a) is float or type(a) is int:
-        arrays[0] = backend.number_as_array(a, b)
 
 
 def _name(cls):

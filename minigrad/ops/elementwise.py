@@ -308,10 +308,11 @@ def _elementwise(primitive, name, floats=False):
 
     With ``floats``, integer and boolean input is taken as ``float32`` first (PyTorch's
     default dtype; NumPy would give float64): they carry no gradient, so it needs no node.
+    A tensor that requires grad is floating already, and skips the look at its dtype.
     """
 
     def function(x):
-        if floats and type(x) is Tensor and x._data.dtype.kind != "f":
+        if floats and type(x) is Tensor and not x._requires_grad and x._data.dtype.kind != "f":
             x = Tensor(x._data.astype(float32), x._backend)
         return primitive.apply(x)
 

@@ -12,7 +12,7 @@ import math
 import operator
 
 from minigrad import backends, from_data
-from minigrad.function import Function, _numbers_as_arrays
+from minigrad.function import Function
 from minigrad.tensor import Tensor, _operand
 
 from ._checks import _check_axis, _tensor
@@ -124,7 +124,7 @@ class Where(Function):
     def forward(self, xp, cond, a, b):
         values = [a, b]
         if hasattr(a, "dtype") or hasattr(b, "dtype"):  # a number value beside an array
-            _numbers_as_arrays(self.backend, values)  # takes its dtype, as in arithmetic
+            self.backend.numbers_as_arrays(values)  # takes its dtype, as in arithmetic
         return xp.where(cond, *values)
 
     def backward(self, gy):

@@ -72,3 +72,40 @@ def test_integer_arrays_keep_numpys_promotion_rules():
 def test_numbers_the_cache_could_confuse_stay_numbers(number):
     """0.0 == -0.0 and NaN != NaN make unsound keys; under NEP 50 the number does as well."""
     assert backends.get("numpy").number_as_array(number, np.ones(2)) is number
+
+
+@pytest.mark.parametrize("at", [0, 1])
+def test_the_number_among_two_operands_becomes_the_cached_array(at):
+    """Either operand may be the number; the array beside it gives the dtype, both times."""
+    backend = backends.get("numpy")
+    like = np.ones(3, np.float32)
+    operands = [like, like]
+    operands[at] = 0.25
+    backend.numbers_as_arrays(operands)
+    assert operands[1 - at] is like
+    assert operands[at] is backend.number_as_array(0.25, like)
+    twice = [np.ones(3), 0.25]  # the same number beside float64 next: float64, not the float32 one
+    backend.numbers_as_arrays(twice)
+    assert twice[1].dtype == np.float64 and twice[1] == 0.25
+
+
+def test_two_arrays_are_left_as_they_are():
+    backend = backends.get("numpy")
+    a, b = np.ones(2), np.zeros(2)
+    operands = [a, b]
+    backend.numbers_as_arrays(operands)
+    assert operands[0] is a and operands[1] is b
+
+
+def test_the_base_hands_the_number_to_number_as_array():
+    """A backend that only defines ``number_as_array`` gets arithmetic's constants through it."""
+
+    class Tagging(numpy_backend.NumPyBackend):
+        numbers_as_arrays = backends.Backend.numbers_as_arrays
+
+        def number_as_array(self, number, like):
+            return ("converted", number, like.dtype)
+
+    operands = [3, np.ones(2, np.float32)]
+    Tagging().numbers_as_arrays(operands)
+    assert operands[0] == ("converted", 3, np.float32)
