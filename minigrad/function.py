@@ -31,7 +31,11 @@ from .tensor import Tensor, _operand
 
 
 class Function:
-    """Base class of primitive operations; see the module docstring for the contract."""
+    """Base class of primitive operations; see the module docstring for the contract.
+
+    :meth:`apply` creates each node as ``cls()``: an op's options reach ``forward`` as
+    keyword parameters, never through a constructor.
+    """
 
     # __weakref__ lets tests (and tools) watch a node die without keeping it alive.
     __slots__ = ("backend", "inputs", "arrays", "needs_input_grad", "rank", "n_outputs", "saved",
