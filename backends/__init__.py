@@ -27,6 +27,11 @@ that spells them out):
 ``scatter_add(target, index, values)``
     ``target[index] += values`` with repeated indices accumulated (the backward
     of indexing); both NumPy and CuPy spell it ``add.at``.
+``array_type``
+    The class of the backend's arrays: a forward's result of another class (a
+    NumPy scalar) is made an array.
+``number_as_array(number, like)``, ``numbers_as_arrays(operands)``
+    The form in which ops take a Python constant beside an array.
 ``compiles_kernels``, ``kernel(source)``
     Whether the backend compiles an op's own elementwise kernel
     (a :class:`~minigrad.backends.base.KernelSource`, CUDA C), and the compiler.
@@ -43,6 +48,7 @@ others alone.
 """
 
 import contextlib
+import copyreg
 import threading
 
 from .base import Backend, BackendUnavailableError, KernelSource
@@ -71,9 +77,7 @@ _REQUIRED = ("name", "xp", "is_native", "to_host", "from_host", "seed", "randn",
 
 # Built-in backends are constructed on first use, so CuPy is imported only when asked for.
 _builders = {"numpy": NumPyBackend, "cupy": CuPyBackend}
-# NumPy is built at once: it is always there, and as the host format it is the first
-# backend asked whether it owns an array (see of()).
-_instances = {"numpy": NumPyBackend()}
+_instances = {}
 _errors = {}
 _state = {"seed": None}
 # PyTorch's device strings, taken wherever a backend name is.
@@ -88,6 +92,25 @@ class _ThreadDefault(threading.local):
 
 
 _default = _ThreadDefault()
+
+
+def _keep(backend):
+    """Hold ``backend`` as the one instance of its name.
+
+    Copies and pickles of tensors (and of modules holding them) then refer back to it
+    by that name instead of cloning it.
+    """
+    _instances[backend.name] = backend
+    copyreg.pickle(type(backend), _by_name)
+
+
+def _by_name(backend):
+    return get, (backend.name,)
+
+
+# NumPy is built at once: it is always there, and as the host format it is the first
+# backend asked whether it owns an array (see of()).
+_keep(NumPyBackend())
 
 
 def registered_name(name):
@@ -162,7 +185,7 @@ def get(name):
     except BackendUnavailableError as err:
         _errors[name] = err
         raise
-    _instances[name] = backend
+    _keep(backend)
     return backend
 
 
@@ -215,7 +238,7 @@ def register(backend):
         )
     _builders.pop(backend.name, None)
     _errors.pop(backend.name, None)
-    _instances[backend.name] = backend
+    _keep(backend)
     if _state["seed"] is not None:
         backend.seed(_state["seed"])
     return backend

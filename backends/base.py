@@ -292,14 +292,3 @@ class Backend(abc.ABC):
 
     def __repr__(self):
         return f"<minigrad backend {self.name!r}>"
-
-    def __reduce__(self):
-        # A backend is one shared, registered instance: deep copies and pickles of tensors
-        # (and of modules holding them) refer back to it by name instead of cloning it.
-        return (_registered, (self.name,))
-
-
-def _registered(name):
-    from . import get  # the registry imports this module, so look it up only when needed
-
-    return get(name)

@@ -117,3 +117,15 @@ def test_register_rejects_objects_missing_protocol_members(isolated_registry):
 def test_unknown_names_list_what_is_known():
     with pytest.raises(ValueError, match=r"'tpu'.*numpy"):
         mg.backends.get("tpu")
+
+
+@pytest.mark.parametrize("name", ["numpy", "fakenp"])
+def test_copies_and_pickles_of_a_tensor_share_its_registered_backend(fake_backend, name):
+    """A backend is one instance per name: deepcopy and pickle refer to it, never clone it."""
+    import copy
+    import pickle
+
+    t = mg.tensor([1.0, 2.0], backend=name)
+    for twin in (copy.deepcopy(t), pickle.loads(pickle.dumps(t))):
+        assert twin._backend is t._backend
+        np.testing.assert_array_equal(twin.numpy(), t.numpy())
