@@ -429,7 +429,7 @@ class RNNBase(Module):
         check.features(owner, packed.data, self.input_size, "input_size")
         batch_sizes = packed.batch_sizes.numpy().tolist()
         states = self._initial_states(state, batch_sizes[0], True)
-        if packed.sorted_indices is not None:  # the states follow the sequences' order
+        if state is not None and packed.sorted_indices is not None:  # zeros need no order
             states = [self._reorder(s, packed.sorted_indices) for s in states]
         layer_output, finals = packed.data, []
         for layer, cells in enumerate(self._cells):
