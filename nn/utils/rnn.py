@@ -65,8 +65,39 @@ class PackedSequence(NamedTuple):
     sorted_indices: mg.Tensor = None
     unsorted_indices: mg.Tensor = None
 
+    def to(self, *args, **kwargs):
+        """The same batch with ``data`` moved or cast as :meth:`Tensor.to
+        <minigrad.Tensor.to>` takes it (``"cuda"``, ``mg.float64``...).
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0):
+        The bookkeeping (``batch_sizes`` and the indices) stays on the host, where the
+        layers read it.
+        """
+        data = self.data.to(*args, **kwargs)
+        return self if data is self.data else self._replace(data=data)
+
+    def cpu(self):
+        """The batch with its ``data`` on the CPU (the NumPy backend)."""
+        return self.to("cpu")
+
+    def cuda(self):
+        """The batch with its ``data`` on the GPU (the CuPy backend)."""
+        return self.to("cuda")
+
+    def float(self):
+        """The batch with its ``data`` as float32."""
+        return self.to(mg.float32)
+
+    def double(self):
+        """The batch with its ``data`` as float64."""
+        return self.to(mg.float64)
+
+    @property
+    def is_cuda(self):
+        """Whether ``data`` is on the GPU."""
+        return self.data.is_cuda
+
+
+def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
     r"""Stack sequences of unequal lengths into one padded batch.
 
     Parameters
@@ -77,6 +108,8 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
         Return ``(B, T, *)`` instead of ``(T, B, *)``, where :math:`T = \max_i L_i`.
     padding_value : float
         What fills the steps past each sequence's length.
+    padding_side : {"right", "left"}
+        Where the filler goes: after each sequence's steps, or before them.
 
     Returns
     -------
@@ -96,12 +129,18 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0):
         check.tensor("pad_sequence", "each sequence", s)
     batch_first = check.boolean("pad_sequence", "batch_first", batch_first)
     padding_value = check.real("pad_sequence", "padding_value", padding_value)
+    if padding_side not in ("right", "left"):
+        raise ValueError(f"pad_sequence: expected padding_side 'right' or 'left', "
+                         f"got {padding_side!r}")
     longest = max(s.shape[0] for s in sequences)
-    padded = [s if s.shape[0] == longest else
-              mg.concat([s, mg.full((longest - s.shape[0], *s.shape[1:]), padding_value,
-                                    dtype=s.dtype, backend=s.backend)])
-              for s in sequences]
-    return mg.stack(padded, axis=0 if batch_first else 1)
+    padded = []
+    for s in sequences:
+        if s.shape[0] < longest:
+            filler = mg.full((longest - s.shape[0], *s.shape[1:]), padding_value,
+                             dtype=s.dtype, backend=s.backend)
+            s = mg.concat([s, filler] if padding_side == "right" else [filler, s])
+        padded.append(s)
+    return mg.stack(padded, dim=0 if batch_first else 1)
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
@@ -149,7 +188,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         if any(a < b for a, b in zip(lengths, lengths[1:])):
             raise ValueError(
                 f"pack_padded_sequence: expected lengths sorted longest first with "
-                f"enforce_sorted=True, got lengths={list(lengths)}; pass enforce_sorted=False"
+                f"enforce_sorted=True, got lengths={lengths.tolist()}; pass enforce_sorted=False"
             )
         order = numpy.arange(batch)
     else:

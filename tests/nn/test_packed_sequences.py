@@ -138,11 +138,13 @@ def test_unpacking_gradients_by_finite_differences_first_and_second_order(batch_
     assert mg.gradcheck(padded, data) and mg.gradcheck(gradient, data)
 
 
-def test_pad_sequence_equals_pytorch():
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_pad_sequence_equals_pytorch(padding_side):
     sequences = [np.arange(n * 2.0).reshape(n, 2) for n in (2, 4, 1)]
     for batch_first in (False, True):
-        mine = pad_sequence([mg.tensor(s) for s in sequences], batch_first, 9.0)
-        theirs = trnn.pad_sequence([torch.tensor(s) for s in sequences], batch_first, 9.0)
+        mine = pad_sequence([mg.tensor(s) for s in sequences], batch_first, 9.0, padding_side)
+        theirs = trnn.pad_sequence([torch.tensor(s) for s in sequences], batch_first, 9.0,
+                                   padding_side)
         np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
 
 
