@@ -76,6 +76,10 @@ class NumPyBackend(Backend):
         array = self._number_arrays.get(number)
         if array is not None and array.dtype is like.dtype:
             return array
+        return self._new_number_array(number, like)
+
+    def _new_number_array(self, number, like):
+        """``number_as_array`` when the cache has no array of ``like``'s dtype for ``number``."""
         if like.dtype.kind != "f":  # integer arrays keep NumPy's rules: 2.5 promotes them
             return number
         if number == 0 or number != number:  # 0.0 == -0.0 and NaN != NaN: no sound keys
@@ -99,7 +103,7 @@ class NumPyBackend(Backend):
             return
         array = self._number_arrays.get(number)
         if array is None or array.dtype is not like.dtype:
-            array = self.number_as_array(number, like)
+            array = self._new_number_array(number, like)
         operands[at] = array
 
     def is_native(self, obj):

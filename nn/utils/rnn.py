@@ -263,7 +263,7 @@ class Unpack(Function):
 
     __slots__ = ("places",)
 
-    def forward(self, xp, data, places=None, rows=None, padding_value=0.0):
+    def forward(self, xp, data, *, places, rows, padding_value):
         self.places = places
         padded = xp.full((rows, *data.shape[1:]), padding_value, dtype=data.dtype)
         padded[places] = data
